@@ -1,0 +1,750 @@
+"""Transactions to per-customer (or per-group) summaries.
+
+This module is the only place in the package that aggregates the transaction log: every analysis
+that needs totals per customer, per period, or the ``frequency`` / ``recency`` / ``T`` /
+``monetary_value`` statistics of the lifetime-value models calls one of its three functions.
+Keeping the step in one place lets a bigger engine take it over later.
+
+Conventions shared by the three functions
+-----------------------------------------
+* Dates are compared as calendar days: ``start <= date <= as_of`` keeps every line dated on
+  ``as_of`` whatever its time of day.
+* A *purchase line* has a positive amount, a *return line* a negative amount; a line of amount
+  zero is neither (it still counts in ``lines``).
+* Returns are kept and netted: sales, cost and gross profit are net sums over all lines.
+* Rows without a customer id (or another ``by`` key), a date or an amount cannot be placed; they
+  are left out and counted in a :class:`~crm_lib._errors.DataWarning` and in
+  ``result.attrs["excluded_rows"]``.
+* Aggregation runs on integer codes with numpy (``factorize``, ``bincount``, sorting of packed
+  keys): there is no Python loop over customers or transactions.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+
+from crm_lib._errors import DataError, DataWarning, examples, fail_rows, require_columns
+
+__all__ = [
+    "FREQUENCIES",
+    "PERIOD_LENGTH_DAYS",
+    "customer_summary",
+    "period_totals",
+    "totals",
+]
+
+#: Period units accepted by :func:`customer_summary` and :func:`period_totals`:
+#: days, weeks (Monday to Sunday, pandas' ``W``/``W-SUN`` periods) and calendar months.
+FREQUENCIES: tuple[str, ...] = ("D", "W", "M")
+
+#: Length of one period in days, as lifetimes divides by ``np.timedelta64(1, freq)``; a month is
+#: the average Gregorian month (365.2425 / 12 days), which is what numpy and pandas use for "M".
+PERIOD_LENGTH_DAYS = MappingProxyType({"D": 1.0, "W": 7.0, "M": 365.2425 / 12})
+
+_TABLE = "transactions"
+_NS_PER_DAY = 86_400_000_000_000
+
+
+# ---------------------------------------------------------------------------------------------
+# validation and preparation
+# ---------------------------------------------------------------------------------------------
+
+def _to_day(value: object, name: str) -> tuple[pd.Timestamp, int] | tuple[None, None]:
+    """Parse a date argument; return (the day as a Timestamp, its day number since 1970)."""
+    if value is None:
+        return None, None
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError) as err:
+        raise DataError(f"`{name}` must be a date such as '2026-10-31', got {value!r}.") from err
+    if ts is pd.NaT:
+        raise DataError(f"`{name}` must be a date such as '2026-10-31', got {value!r}.")
+    if ts.tzinfo is not None:
+        ts = ts.tz_localize(None)
+    day = ts.normalize()
+    return day, int(day.value // _NS_PER_DAY)
+
+
+def _date_days(df: pd.DataFrame, date_col: str) -> np.ndarray:
+    """Day numbers since 1970-01-01 (float, NaN for a missing date) of a date column."""
+    col = df[date_col]
+    if isinstance(col.dtype, pd.DatetimeTZDtype):
+        col = col.dt.tz_localize(None)
+    if not pd.api.types.is_datetime64_dtype(col.dtype):
+        if pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype):
+            n, ex = examples(col)
+            raise DataError(
+                f"Column '{date_col}' in `{_TABLE}` must hold dates, got numbers "
+                f"({col.dtype}; {ex}). Convert it with pd.to_datetime or map the right column."
+            )
+        parsed = pd.to_datetime(col, errors="coerce", format="mixed")
+        fail_rows(_TABLE, date_col, col, parsed.isna() & col.notna(), "a date",
+                  hint="Write dates as YYYY-MM-DD.")
+        col = parsed
+    values = col.to_numpy(dtype="datetime64[ns]")
+    missing = np.isnat(values)
+    days = values.astype("datetime64[D]").astype(np.int64).astype(np.float64)
+    days[missing] = np.nan
+    return days
+
+
+def _numeric(df: pd.DataFrame, col: str) -> np.ndarray:
+    values = df[col]
+    if pd.api.types.is_bool_dtype(values.dtype) or not pd.api.types.is_numeric_dtype(values.dtype):
+        converted = pd.to_numeric(values, errors="coerce")
+        fail_rows(_TABLE, col, values, converted.isna() & values.notna(), "numeric")
+        values = converted
+    return values.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _check_col_arg(name: str, value: object) -> None:
+    if not isinstance(value, str):
+        raise DataError(f"`{name}` must be a column name (str), got {value!r}.")
+
+
+def _by_tuple(by: str | Sequence[str]) -> tuple[str, ...]:
+    cols = (by,) if isinstance(by, str) else tuple(by)
+    if not cols or not all(isinstance(c, str) for c in cols):
+        raise DataError(f"`by` must be a column name or a non-empty sequence of names, got {by!r}.")
+    return cols
+
+
+def _group_codes(df: pd.DataFrame, cols: tuple[str, ...]) -> tuple[np.ndarray, pd.Index]:
+    """Integer group codes (-1 where a key is missing) and the sorted index of the groups."""
+    codes = None
+    levels = []
+    for col in cols:
+        c, uniques = pd.factorize(df[col], sort=True, use_na_sentinel=True)
+        c = c.astype(np.int64)
+        levels.append(pd.Index(uniques, name=col))
+        if codes is None:
+            codes = c
+        else:
+            missing = (codes < 0) | (c < 0)
+            codes = codes * len(uniques) + c
+            codes[missing] = -1
+    if len(cols) == 1:
+        return codes, levels[0]
+    valid = codes >= 0
+    packed, uniq = pd.factorize(codes[valid], sort=True)
+    out = np.full(len(codes), -1, dtype=np.int64)
+    out[valid] = packed
+    uniq = np.asarray(uniq, dtype=np.int64)
+    sizes = [len(lv) for lv in levels]
+    parts = []
+    rest = uniq
+    for size in reversed(sizes):
+        parts.append(rest % size)
+        rest = rest // size
+    parts.reverse()
+    index = pd.MultiIndex.from_arrays(
+        [lv.take(p) for lv, p in zip(levels, parts, strict=True)], names=list(cols)
+    )
+    return out, index
+
+
+def _exclude(keep: np.ndarray, bad: dict[str, np.ndarray], df: pd.DataFrame) -> int:
+    """Warn about rows that cannot be placed; return how many were left out."""
+    any_bad = np.zeros(len(df), dtype=bool)
+    parts = []
+    for what, mask in bad.items():
+        if mask.any():
+            parts.append(f"{int(mask.sum())} without {what}")
+            any_bad |= mask
+    n = int(any_bad.sum())
+    if n:
+        _, ex = examples(pd.Series(df.index, index=df.index), any_bad)
+        warnings.warn(
+            f"{n} row{'s' if n != 1 else ''} of `{_TABLE}` left out ({'; '.join(parts)}; {ex}).",
+            DataWarning, stacklevel=3,
+        )
+    keep &= ~any_bad
+    return n
+
+
+def _period_index(days: np.ndarray, freq: str) -> np.ndarray:
+    """Integer period numbers of day numbers: days, Monday-based weeks, or months since 1970-01."""
+    if freq == "D":
+        return days
+    if freq == "W":
+        return (days + 3) // 7  # 1970-01-01 was a Thursday; weeks start on Monday
+    return days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+
+
+def _period_start_day(index: np.ndarray, freq: str) -> np.ndarray:
+    """Day number (since 1970-01-01) of the first day of each period number."""
+    index = np.asarray(index, dtype=np.int64)
+    if freq == "D":
+        return index
+    if freq == "W":
+        return index * 7 - 3
+    return index.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+
+
+def _period_start(index: np.ndarray, freq: str) -> np.ndarray:
+    return _period_start_day(index, freq).astype("datetime64[D]").astype("datetime64[ns]")
+
+
+def _check_freq(freq: object) -> str:
+    if freq not in FREQUENCIES:
+        raise DataError(f"`freq` must be one of {list(FREQUENCIES)}, got {freq!r}.")
+    return str(freq)
+
+
+def _distinct_count(groups: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
+    """Number of distinct non-negative ``values`` per group code (codes in 0..n_groups-1)."""
+    ok = values >= 0
+    g, v = groups[ok], values[ok]
+    if len(g) == 0:
+        return np.zeros(n_groups, dtype=np.int64)
+    span = int(v.max()) + 1
+    pairs = pd.unique(g * span + v)
+    return np.bincount(pairs // span, minlength=n_groups)
+
+
+def _fmt_day(day: int) -> str:
+    return str(np.datetime64(int(day), "D"))
+
+
+# ---------------------------------------------------------------------------------------------
+# totals
+# ---------------------------------------------------------------------------------------------
+
+def _prepared(transactions, key_cols, *, start, as_of, date_col, amount_col, optional):
+    """Validate, compute day numbers and group codes, apply the window.
+
+    Returns (frame of kept rows as numpy arrays, group index, number excluded, as_of day).
+    """
+    cols = [*key_cols, date_col, amount_col]
+    cols += [c for c in optional if c is not None]
+    require_columns(transactions, list(dict.fromkeys(cols)), table=_TABLE)
+    _, start_day = _to_day(start, "start")
+    _, as_of_day = _to_day(as_of, "as_of")
+    if start_day is not None and as_of_day is not None and start_day > as_of_day:
+        raise DataError(
+            f"`start` must not be after `as_of`, got start={_fmt_day(start_day)}, "
+            f"as_of={_fmt_day(as_of_day)}."
+        )
+    days = _date_days(transactions, date_col)
+    amount = _numeric(transactions, amount_col)
+    codes, index = _group_codes(transactions, key_cols)
+    keep = np.ones(len(transactions), dtype=bool)
+    excluded = _exclude(keep, {
+        f"a {' / '.join(key_cols)}": codes < 0,
+        f"a {date_col}": np.isnan(days),
+        f"an {amount_col}": np.isnan(amount),
+    }, transactions)
+    if start_day is not None:
+        keep &= ~(days < start_day)
+    if as_of_day is not None:
+        keep &= ~(days > as_of_day)
+    return days, amount, codes, index, keep, excluded, as_of_day
+
+
+def totals(
+    transactions: pd.DataFrame,
+    by: str | Sequence[str] = ("customer_id",),
+    *,
+    start: object = None,
+    as_of: object = None,
+    date_col: str = "date",
+    amount_col: str = "amount",
+    cost_col: str | None = "cost",
+    quantity_col: str | None = "quantity",
+    order_col: str | None = "order_id",
+) -> pd.DataFrame:
+    """Sum the transaction log by customer (or any key columns) over a date window.
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        One row per transaction line; returns are lines with a negative amount.
+    by : str or sequence of str, default ("customer_id",)
+        Key columns of ``transactions``; the result is indexed by them (sorted).
+    start, as_of : date-like, optional
+        Keep lines with ``start <= date <= as_of`` (calendar days; either bound may be None).
+    date_col, amount_col : str
+        Date and revenue columns.
+    cost_col, quantity_col, order_col : str or None
+        Cost, quantity and order-id columns; ``None`` when the log has no such column (the
+        corresponding results are then NaN).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``by`` (only keys with at least one line in the window), with columns
+
+        - ``sales``: net revenue (returns included),
+        - ``cost``, ``gross_profit`` (sales - cost), ``quantity``: net sums,
+        - ``orders``: distinct order ids among purchase lines (amount > 0),
+        - ``lines``: number of lines, ``return_lines``: lines with a negative amount,
+        - ``returned_amount``: the returned revenue as a positive number,
+        - ``first_purchase``, ``last_purchase``: dates of the first and last purchase line
+          (NaT when the window holds only returns),
+        - ``purchase_days``: distinct dates with a purchase line.
+
+        ``attrs["excluded_rows"]`` counts lines without a key, date or amount (left out with a
+        :class:`DataWarning`); ``attrs["start"]`` and ``attrs["as_of"]`` record the window.
+
+    Examples
+    --------
+    >>> tx = pd.DataFrame({
+    ...     "customer_id": ["a", "a", "b"], "order_id": ["1", "2", "3"],
+    ...     "date": pd.to_datetime(["2026-01-05", "2026-01-09", "2026-01-07"]),
+    ...     "quantity": [2.0, -1.0, 1.0], "amount": [20.0, -10.0, 5.0], "cost": [12.0, -6.0, 3.0]})
+    >>> totals(tx)[["sales", "gross_profit", "orders", "returned_amount"]]  # doctest: +NORMALIZE_WHITESPACE
+                 sales  gross_profit  orders  returned_amount
+    customer_id
+    a             10.0           4.0       1             10.0
+    b              5.0           2.0       1              0.0
+    """
+    key_cols = _by_tuple(by)
+    for name, val in (("date_col", date_col), ("amount_col", amount_col)):
+        _check_col_arg(name, val)
+    days, amount, codes, index, keep, excluded, _ = _prepared(
+        transactions, key_cols, start=start, as_of=as_of, date_col=date_col,
+        amount_col=amount_col, optional=(cost_col, quantity_col, order_col),
+    )
+    g_all = codes[keep]
+    present = np.unique(g_all)
+    n = len(present)
+    remap = np.full(len(index) + 1, -1, dtype=np.int64)
+    remap[present] = np.arange(n)
+    g = remap[g_all]
+    amt = amount[keep]
+    d = days[keep]
+
+    def _sum(values: np.ndarray) -> np.ndarray:
+        return np.bincount(g, weights=np.nan_to_num(values), minlength=n)
+
+    out = pd.DataFrame(index=index.take(present))
+    out["sales"] = _sum(amt)
+    if cost_col is not None:
+        out["cost"] = _sum(_numeric(transactions, cost_col)[keep])
+    else:
+        out["cost"] = np.nan
+    out["gross_profit"] = out["sales"] - out["cost"]
+    if quantity_col is not None:
+        out["quantity"] = _sum(_numeric(transactions, quantity_col)[keep])
+    else:
+        out["quantity"] = np.nan
+    buy = amt > 0
+    if order_col is not None:
+        ocodes = pd.factorize(transactions[order_col])[0].astype(np.int64)[keep]
+        ocodes[~buy] = -1
+        out["orders"] = _distinct_count(g, ocodes, n)
+    else:
+        out["orders"] = np.nan
+    out["lines"] = np.bincount(g, minlength=n)
+    ret = amt < 0
+    out["return_lines"] = np.bincount(g[ret], minlength=n)
+    out["returned_amount"] = -np.bincount(g[ret], weights=amt[ret], minlength=n) + 0.0
+    bd = d[buy].astype(np.int64)
+    bg = g[buy]
+    first = np.full(n, np.iinfo(np.int64).max)
+    last = np.full(n, np.iinfo(np.int64).min)
+    _reduce(first, bg, bd, np.minimum)
+    _reduce(last, bg, bd, np.maximum)
+    has = np.bincount(bg, minlength=n) > 0
+    out["first_purchase"] = _days_to_ts(first, has)
+    out["last_purchase"] = _days_to_ts(last, has)
+    out["purchase_days"] = _distinct_count(bg, bd - (bd.min() if len(bd) else 0), n)
+    out.attrs.update(excluded_rows=excluded, start=_attr_day(start), as_of=_attr_day(as_of))
+    return out
+
+
+def _reduce(target: np.ndarray, groups: np.ndarray, values: np.ndarray, ufunc) -> None:
+    """In place ``ufunc.at(target, groups, values)`` through a sort and ``reduceat`` (fast)."""
+    if len(groups) == 0:
+        return
+    order = np.argsort(groups, kind="stable")
+    gs = groups[order]
+    vs = values[order]
+    starts = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1]])
+    target[gs[starts]] = ufunc(target[gs[starts]], ufunc.reduceat(vs, starts))
+
+
+def _days_to_ts(days: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    out = np.where(valid, days, 0).astype("datetime64[D]").astype("datetime64[ns]")
+    out[~valid] = np.datetime64("NaT")
+    return out
+
+
+def _attr_day(value: object) -> pd.Timestamp | None:
+    return _to_day(value, "date")[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# period totals
+# ---------------------------------------------------------------------------------------------
+
+def period_totals(
+    transactions: pd.DataFrame,
+    *,
+    freq: str = "M",
+    by: str | Sequence[str] = ("customer_id",),
+    start: object = None,
+    as_of: object = None,
+    date_col: str = "date",
+    amount_col: str = "amount",
+    cost_col: str | None = "cost",
+    order_col: str | None = "order_id",
+) -> pd.DataFrame:
+    """Sum the transaction log by key columns and period (day, week or month).
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        One row per transaction line.
+    freq : {"D", "W", "M"}, default "M"
+        Period unit: calendar day, week (Monday to Sunday) or calendar month.
+    by : str or sequence of str, default ("customer_id",)
+        Key columns; ``by=()`` is not allowed (use a constant column for grand totals).
+    start, as_of : date-like, optional
+        Keep lines with ``start <= date <= as_of`` (calendar days).
+    date_col, amount_col, cost_col, order_col : str
+        Column names; ``cost_col`` / ``order_col`` may be None (results NaN).
+
+    Returns
+    -------
+    DataFrame
+        Long format, one row per key and period with at least one line, sorted by key then
+        period: the ``by`` columns, ``period`` (Timestamp of the period's first day), ``sales``
+        (net), ``cost``, ``gross_profit``, ``orders`` (distinct order ids among purchase lines).
+        ``attrs["freq"]`` records the unit.
+
+    Examples
+    --------
+    >>> tx = pd.DataFrame({
+    ...     "customer_id": ["a", "a", "a"], "order_id": ["1", "2", "3"],
+    ...     "date": pd.to_datetime(["2026-01-05", "2026-01-30", "2026-02-02"]),
+    ...     "amount": [20.0, 5.0, 7.0], "cost": [10.0, 2.0, 3.0]})
+    >>> period_totals(tx)[["customer_id", "period", "sales", "orders"]]
+      customer_id     period  sales  orders
+    0           a 2026-01-01   25.0       2
+    1           a 2026-02-01    7.0       1
+    """
+    freq = _check_freq(freq)
+    key_cols = _by_tuple(by)
+    if "period" in key_cols:
+        raise DataError("`by` must not contain 'period': the result adds a column of that name.")
+    days, amount, codes, index, keep, excluded, _ = _prepared(
+        transactions, key_cols, start=start, as_of=as_of, date_col=date_col,
+        amount_col=amount_col, optional=(cost_col, order_col),
+    )
+    per = _period_index(days[keep].astype(np.int64), freq)
+    g0 = codes[keep]
+    pmin = int(per.min()) if len(per) else 0
+    span = (int(per.max()) - pmin + 1) if len(per) else 1
+    key = g0 * span + (per - pmin)
+    cell, uniq = pd.factorize(key, sort=True)
+    uniq = np.asarray(uniq, dtype=np.int64)
+    n = len(uniq)
+    amt = amount[keep]
+
+    def _sum(values: np.ndarray) -> np.ndarray:
+        return np.bincount(cell, weights=np.nan_to_num(values), minlength=n)
+
+    keys = index.take(uniq // span)
+    out = keys.to_frame(index=False) if isinstance(keys, pd.MultiIndex) else pd.DataFrame(
+        {key_cols[0]: keys})
+    out["period"] = _period_start(uniq % span + pmin, freq)
+    out["sales"] = _sum(amt)
+    out["cost"] = _sum(_numeric(transactions, cost_col)[keep]) if cost_col is not None else np.nan
+    out["gross_profit"] = out["sales"] - out["cost"]
+    if order_col is not None:
+        ocodes = pd.factorize(transactions[order_col])[0].astype(np.int64)[keep]
+        ocodes[~(amt > 0)] = -1
+        out["orders"] = _distinct_count(cell, ocodes, n)
+    else:
+        out["orders"] = np.nan
+    out.attrs.update(freq=freq, excluded_rows=excluded, start=_attr_day(start),
+                     as_of=_attr_day(as_of))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# customer summary (lifetimes' definitions)
+# ---------------------------------------------------------------------------------------------
+
+def _rfm_stats(cust: np.ndarray, per: np.ndarray, val: np.ndarray, n: int, as_of_per: int,
+               freq: str, with_value: bool) -> dict[str, np.ndarray]:
+    """frequency, recency, T, monetary_value for customers 0..n-1 from their lines.
+
+    A period is a purchase period when it holds a line of positive value (every line when
+    ``with_value`` is False); its value is the net sum of all its lines.
+    """
+    span = int(per.max() - per.min() + 1) if len(per) else 1
+    pmin = int(per.min()) if len(per) else 0
+    key = cust * span + (per - pmin)
+    cell, uniq = pd.factorize(key)
+    uniq = np.asarray(uniq, dtype=np.int64)
+    k = len(uniq)
+    if with_value:
+        value = np.bincount(cell, weights=val, minlength=k)
+        positive = np.bincount(cell, weights=(val > 0), minlength=k) > 0
+        order = np.argsort(uniq[positive], kind="stable")
+        ukeys = uniq[positive][order]
+        uval = value[positive][order]
+    else:
+        ukeys = np.sort(uniq)
+        uval = np.zeros(len(ukeys))
+    c = ukeys // span
+    p = ukeys % span + pmin
+    first = np.r_[True, c[1:] != c[:-1]] if len(c) else np.zeros(0, dtype=bool)
+    last = np.r_[c[1:] != c[:-1], True] if len(c) else np.zeros(0, dtype=bool)
+    count = np.bincount(c, minlength=n)
+    has = count > 0
+    first_p = np.zeros(n, dtype=np.int64)
+    last_p = np.zeros(n, dtype=np.int64)
+    first_p[c[first]] = p[first]
+    last_p[c[last]] = p[last]
+    repeat_sum = np.bincount(c[~first], weights=uval[~first], minlength=n)
+    frequency = np.maximum(count - 1, 0).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        monetary = np.where(frequency > 0, repeat_sum / np.maximum(frequency, 1), 0.0)
+    length = PERIOD_LENGTH_DAYS[freq]
+    start_first = _period_start_day(first_p, freq)
+    recency = (_period_start_day(last_p, freq) - start_first) / length
+    T = (_period_start_day(np.array([as_of_per]), freq)[0] - start_first) / length
+    return {
+        "has": has,
+        "frequency": frequency,
+        "recency": np.where(has, recency, np.nan),
+        "T": np.where(has, T, np.nan),
+        "monetary_value": np.where(has, monetary, np.nan),
+    }
+
+
+def customer_summary(
+    transactions: pd.DataFrame,
+    *,
+    customer_col: str = "customer_id",
+    date_col: str = "date",
+    value_col: str | None = "amount",
+    as_of: object = None,
+    freq: str = "D",
+    calibration_end: object = None,
+    cost_col: str | None = "cost",
+    order_col: str | None = "order_id",
+) -> pd.DataFrame:
+    """Per-customer ``frequency``, ``recency``, ``T`` and ``monetary_value`` (lifetimes' definitions).
+
+    The log is first cut into periods of the unit ``freq`` (pandas' ``to_period``: calendar days,
+    Monday-to-Sunday weeks, calendar months). A *purchase period* is a period in which the
+    customer has at least one line with a positive value; its value is the net sum of all the
+    customer's lines in that period (returns in the same period are netted, so it can be zero or
+    negative). A period holding only returns is not a purchase: it counts in no statistic here
+    (its lines still count in ``sales`` and ``gross_profit``). Then, as lifetimes'
+    ``summary_data_from_transaction_data`` defines them:
+
+    - ``frequency``: number of purchase periods minus 1 (repeat purchases),
+    - ``recency``: last minus first purchase period, in periods,
+    - ``T``: the period of ``as_of`` minus the first purchase period, in periods,
+
+    (both measured, as lifetimes does, as the days between the periods' first days divided by
+    the period length of :data:`PERIOD_LENGTH_DAYS`: whole numbers for days and weeks, average
+    months of 30.436875 days for "M", so monthly values are close to but not whole numbers),
+    - ``monetary_value``: mean value of the repeat purchase periods (the first one left out);
+      0 when ``frequency`` is 0.
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        One row per transaction line.
+    customer_col, date_col : str
+        Customer id and date columns.
+    value_col : str or None, default "amount"
+        Revenue of a line; ``None`` counts every line as a purchase and gives no monetary value.
+    as_of : date-like, optional
+        End of the observation (inclusive, calendar day); default the last date in the log. Lines
+        after it are left out.
+    freq : {"D", "W", "M"}, default "D"
+        Period unit of ``recency`` and ``T``; recorded in ``attrs["freq"]``.
+    calibration_end : date-like, optional
+        When given, statistics are computed on ``date <= calibration_end`` (``T`` up to
+        ``calibration_end``) with the suffix ``_cal``, and the holdout ``calibration_end < date <=
+        as_of`` adds ``frequency_holdout`` (purchase periods in the holdout),
+        ``monetary_value_holdout`` (mean value of those periods, 0 when none) and
+        ``duration_holdout`` (period of ``as_of`` minus period of ``calibration_end``, in the
+        unit of ``T``; lifetimes gives whole months here for "M"), as
+        lifetimes' ``calibration_and_holdout_data``. Customers whose first purchase falls in the
+        holdout are not in the result (``attrs["holdout_only_customers"]`` counts them).
+    cost_col, order_col : str or None
+        Used for ``gross_profit`` and ``orders`` when the log has these columns; pass None to
+        leave them out. A name other than the default must exist.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by customer id (sorted), one row per customer with a purchase period on or
+        before ``as_of`` (``calibration_end`` when given), float columns
+
+        - ``frequency``, ``recency``, ``T``, ``monetary_value`` (suffix ``_cal`` with a
+          calibration split, then ``frequency_holdout``, ``monetary_value_holdout``,
+          ``duration_holdout``),
+        - ``sales``: net revenue to date; ``gross_profit``: sales minus cost (when a cost column
+          is present); ``orders``: distinct order ids of purchase lines (when an order column is
+          present),
+        - ``first_purchase``, ``last_purchase``: dates of the first and last purchase lines.
+
+        All of the extra columns are over the same window as ``frequency`` (to
+        ``calibration_end`` when given). ``attrs``: ``freq``, ``as_of``, ``calibration_end``,
+        ``excluded_rows`` (lines without customer, date or value, left out with a warning),
+        ``return_only_customers`` (customers with lines but no purchase period, not in the
+        result).
+
+    Examples
+    --------
+    >>> tx = pd.DataFrame({
+    ...     "customer_id": ["a", "a", "a", "b"],
+    ...     "date": pd.to_datetime(["2026-01-01", "2026-01-01", "2026-01-11", "2026-01-21"]),
+    ...     "amount": [10.0, 5.0, 30.0, 8.0]})
+    >>> customer_summary(tx, as_of="2026-01-31")[["frequency", "recency", "T", "monetary_value"]]  # doctest: +NORMALIZE_WHITESPACE
+                 frequency  recency     T  monetary_value
+    customer_id
+    a                  1.0     10.0  30.0            30.0
+    b                  0.0      0.0  10.0             0.0
+    """
+    freq = _check_freq(freq)
+    for name, val in (("customer_col", customer_col), ("date_col", date_col)):
+        _check_col_arg(name, val)
+    optional = []
+    for name, col, default in (("cost_col", cost_col, "cost"), ("order_col", order_col, "order_id")):
+        if col is None or (col == default and col not in transactions.columns):
+            optional.append(None)
+        else:
+            _check_col_arg(name, col)
+            optional.append(col)
+    cost_c, order_c = optional
+    value_c = value_col
+    cols = [customer_col, date_col] + [c for c in (value_c, cost_c, order_c) if c is not None]
+    require_columns(transactions, cols, table=_TABLE)
+    _, as_of_day = _to_day(as_of, "as_of")
+    _, cal_day = _to_day(calibration_end, "calibration_end")
+
+    days = _date_days(transactions, date_col)
+    value = _numeric(transactions, value_c) if value_c is not None else np.ones(len(days))
+    codes, index = _group_codes(transactions, (customer_col,))
+    keep = np.ones(len(transactions), dtype=bool)
+    bad = {f"a {customer_col}": codes < 0, f"a {date_col}": np.isnan(days)}
+    if value_c is not None:
+        bad[f"a {value_c}"] = np.isnan(value)
+    excluded = _exclude(keep, bad, transactions)
+    if not keep.any():
+        raise DataError(f"`{_TABLE}` has no usable rows (customer, date and value all present).")
+    first_day = int(np.nanmin(days[keep]))
+    if as_of_day is None:
+        as_of_day = int(np.nanmax(days[keep]))
+    elif as_of_day < first_day:
+        raise DataError(
+            f"No transactions on or before as_of={_fmt_day(as_of_day)} "
+            f"(the first is {_fmt_day(first_day)})."
+        )
+    end_day = as_of_day
+    if cal_day is not None:
+        if cal_day < first_day:
+            raise DataError(
+                f"No transactions on or before calibration_end={_fmt_day(cal_day)} "
+                f"(the first is {_fmt_day(first_day)})."
+            )
+        if cal_day >= as_of_day:
+            raise DataError(
+                f"`calibration_end` must be before `as_of`, got calibration_end="
+                f"{_fmt_day(cal_day)}, as_of={_fmt_day(as_of_day)}."
+            )
+        end_day = cal_day
+    keep &= ~(days > as_of_day)
+
+    cal = keep & ~(days > end_day)
+    n_cust = len(index)
+    d_cal = days[cal].astype(np.int64)
+    c_cal = codes[cal]
+    v_cal = value[cal]
+    end_per = int(_period_index(np.array([end_day]), freq)[0])
+    stats = _rfm_stats(c_cal, _period_index(d_cal, freq), v_cal, n_cust, end_per, freq,
+                       value_c is not None)
+    has = stats["has"]
+    # customers present in the window but without a purchase period (returns only)
+    seen = np.bincount(c_cal, minlength=n_cust) > 0
+    return_only = int((seen & ~has).sum())
+
+    sel = np.flatnonzero(has)
+    out = pd.DataFrame(index=index.take(sel))
+    names = ["frequency", "recency", "T"] + (["monetary_value"] if value_c is not None else [])
+    suffix = "_cal" if cal_day is not None else ""
+    for name in names:
+        out[name + suffix] = stats[name][sel]
+
+    if cal_day is not None:
+        hold = keep & (days > cal_day)
+        hstats = _holdout(codes[hold], _period_index(days[hold].astype(np.int64), freq),
+                          value[hold], n_cust, value_c is not None)
+        out["frequency_holdout"] = hstats["frequency"][sel]
+        if value_c is not None:
+            out["monetary_value_holdout"] = hstats["monetary_value"][sel]
+        as_of_start = _period_start_day(_period_index(np.array([as_of_day]), freq), freq)[0]
+        end_start = _period_start_day(np.array([end_per]), freq)[0]
+        out["duration_holdout"] = float((as_of_start - end_start) / PERIOD_LENGTH_DAYS[freq])
+        holdout_only = int(((hstats["frequency"] > 0) & ~has).sum())
+    else:
+        holdout_only = 0
+
+    # extras over the same window
+    if value_c is not None:
+        out["sales"] = np.bincount(c_cal, weights=v_cal, minlength=n_cust)[sel]
+        if cost_c is not None:
+            cost = np.nan_to_num(_numeric(transactions, cost_c)[cal])
+            out["gross_profit"] = out["sales"] - np.bincount(c_cal, weights=cost,
+                                                             minlength=n_cust)[sel]
+    buy = v_cal > 0 if value_c is not None else np.ones(len(v_cal), dtype=bool)
+    if order_c is not None:
+        ocodes = pd.factorize(transactions[order_c])[0].astype(np.int64)[cal]
+        ocodes[~buy] = -1
+        out["orders"] = _distinct_count(c_cal, ocodes, n_cust)[sel]
+    bd, bc = d_cal[buy], c_cal[buy]
+    first = np.full(n_cust, np.iinfo(np.int64).max)
+    last = np.full(n_cust, np.iinfo(np.int64).min)
+    _reduce(first, bc, bd, np.minimum)
+    _reduce(last, bc, bd, np.maximum)
+    out["first_purchase"] = _days_to_ts(first, has)[sel]
+    out["last_purchase"] = _days_to_ts(last, has)[sel]
+    out.index.name = customer_col
+    out.attrs.update(
+        freq=freq,
+        as_of=pd.Timestamp(_fmt_day(as_of_day)),
+        calibration_end=pd.Timestamp(_fmt_day(cal_day)) if cal_day is not None else None,
+        excluded_rows=excluded,
+        return_only_customers=return_only,
+        holdout_only_customers=holdout_only,
+    )
+    return out
+
+
+def _holdout(cust: np.ndarray, per: np.ndarray, val: np.ndarray, n: int,
+             with_value: bool) -> dict[str, np.ndarray]:
+    """Purchase periods and their mean value per customer in the holdout window."""
+    if len(per) == 0:
+        return {"frequency": np.zeros(n), "monetary_value": np.zeros(n)}
+    pmin = int(per.min())
+    span = int(per.max()) - pmin + 1
+    cell, uniq = pd.factorize(cust * span + (per - pmin))
+    uniq = np.asarray(uniq, dtype=np.int64)
+    k = len(uniq)
+    if with_value:
+        value = np.bincount(cell, weights=val, minlength=k)
+        positive = np.bincount(cell, weights=(val > 0), minlength=k) > 0
+    else:
+        value = np.zeros(k)
+        positive = np.ones(k, dtype=bool)
+    c = uniq[positive] // span
+    count = np.bincount(c, minlength=n).astype(np.float64)
+    total = np.bincount(c, weights=value[positive], minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(count > 0, total / np.maximum(count, 1), 0.0)
+    return {"frequency": count, "monetary_value": mean}
