@@ -1,0 +1,480 @@
+"""Generic charts shared by every notebook: tidy frame in, plotly figure out.
+
+Titles, axis labels, legend titles, table headers and category values come from the catalogue
+(:mod:`crm_lib.labels`) in the requested language. Text that came from the data (customer names,
+notes) is HTML-escaped, so it always shows as text. Every figure uses :data:`TEMPLATE`.
+These functions only arrange and draw; they compute no analysis results.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+import plotly.io as pio
+
+from crm_lib._errors import DataError, require_columns
+from crm_lib.labels import label, localize
+
+__all__ = [
+    "TEMPLATE", "style_figure", "quality_table", "bar", "pareto", "heatmap", "line", "funnel",
+    "quadrant_scatter", "table",
+]
+
+FONT_FAMILY = ('"Noto Sans", "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", '
+               '"Microsoft YaHei", "WenQuanYi Micro Hei", Arial, sans-serif')
+COLORWAY: tuple[str, ...] = (
+    "#1f5f8b", "#e07b39", "#3a9d5d", "#c0392b", "#8e6bb8", "#8c6d46", "#d46ba6", "#7f7f7f",
+    "#b5b82e", "#2bb3c0",
+)
+SEVERITY_COLORS = MappingProxyType({"error": "#f8d7d4", "warning": "#fdf0d0", "info": "#e8f1f8"})
+SEVERITY_ORDER: tuple[str, ...] = ("error", "warning", "info")
+QUADRANT_LABELS = MappingProxyType({
+    "high_high": "quadrant_high_high", "high_low": "quadrant_high_low",
+    "low_high": "quadrant_low_high", "low_low": "quadrant_low_low",
+})
+"""Catalogue keys of the four quadrant captions (x high/low, y high/low)."""
+
+TEMPLATE = go.layout.Template(pio.templates["plotly_white"])
+TEMPLATE.layout.update(
+    font={"family": FONT_FAMILY, "size": 13, "color": "#222"},
+    colorway=list(COLORWAY),
+    title={"x": 0.0, "xanchor": "left", "font": {"size": 17}},
+    margin={"l": 60, "r": 30, "t": 60, "b": 50},
+    legend={"title": {"font": {"size": 12}}},
+    hoverlabel={"font": {"family": FONT_FAMILY}},
+)
+
+
+def _text(value: object) -> str:
+    return html.escape(str(value), quote=False)
+
+
+def _escape_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """Escape every text cell (values from the data must show as text, never as markup)."""
+    out = df.copy()
+    for pos in range(out.shape[1]):
+        col = out.iloc[:, pos]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            col = col.astype(object)
+        if pd.api.types.is_string_dtype(col.dtype) or col.dtype == object:
+            escaped = col.str.replace("&", "&amp;", regex=False).str.replace(
+                "<", "&lt;", regex=False).str.replace(">", "&gt;", regex=False)
+            out.isetitem(pos, escaped.where(escaped.notna(), col))
+    return out
+
+
+def _prepare(df: pd.DataFrame, cols: Sequence[str | None], *, table: str, lang: str) -> pd.DataFrame:
+    """The used columns, category values translated, text escaped."""
+    used = list(dict.fromkeys(c for c in cols if c is not None))
+    require_columns(df, used, table=table, hint="Pass the right column name to the chart function.")
+    return _escape_frame(localize(df[used], lang, columns=False))
+
+
+def _labels(cols: Sequence[str | None], lang: str) -> dict[str, str]:
+    return {c: _text(label(c, lang)) for c in cols if c is not None}
+
+
+def style_figure(fig: go.Figure, *, title: str | None = None, lang: str = "en") -> go.Figure:
+    """Apply the workbook's template and a catalogue title to a plotly figure.
+
+    Parameters
+    ----------
+    fig : plotly Figure
+        Drawn by a domain chart function.
+    title : str, optional
+        Catalogue key of the title (an unknown key shows as written).
+    lang : {"en", "zh"}
+
+    Returns
+    -------
+    plotly Figure
+        The same figure, styled (plotly figures are builders; the caller's figure is updated).
+
+    Examples
+    --------
+    >>> style_figure(go.Figure(), title="monthly_sales", lang="zh").layout.title.text
+    '月度销售额'
+    """
+    fig.update_layout(template=TEMPLATE)
+    if title is not None:
+        fig.update_layout(title_text=_text(label(title, lang)))
+    return fig
+
+
+def bar(df: pd.DataFrame, *, x: str, y: str, color: str | None = None, lang: str = "en",
+        title: str | None = None, orientation: str = "v", barmode: str = "group",
+        text_auto: bool | str = False) -> go.Figure:
+    """Bar chart of ``y`` by ``x`` (optionally split by ``color``).
+
+    Parameters
+    ----------
+    df : DataFrame
+        Tidy: one row per bar (per ``x`` and ``color``).
+    x, y : str
+        Category and value columns (with ``orientation="h"`` the bars run along x: pass the
+        value column as ``x``).
+    color : str, optional
+        Column splitting the bars; its values are translated for the legend.
+    lang : {"en", "zh"}
+    title : str, optional
+        Catalogue key of the title.
+    orientation : {"v", "h"}
+    barmode : {"group", "stack", "relative"}
+    text_auto : bool or str
+        Print values on the bars (a d3 format such as ``".2s"``).
+
+    Returns
+    -------
+    plotly Figure
+
+    Examples
+    --------
+    >>> fig = bar(pd.DataFrame({"region": ["N", "S"], "sales": [3.0, 5.0]}), x="region", y="sales")
+    >>> fig.layout.yaxis.title.text
+    'Sales'
+    """
+    cols = [x, y, color]
+    data = _prepare(df, cols, table="bar chart data", lang=lang)
+    fig = px.bar(data, x=x, y=y, color=color, orientation=orientation, barmode=barmode,
+                 labels=_labels(cols, lang), text_auto=text_auto)
+    return style_figure(fig, title=title, lang=lang)
+
+
+def pareto(df: pd.DataFrame, *, x: str, y: str, lang: str = "en", title: str | None = None) -> go.Figure:
+    """Pareto chart: bars of ``y`` sorted from largest, with the cumulative share as a line.
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per category ``x``.
+    x, y : str
+        Category and value columns.
+    lang : {"en", "zh"}
+    title : str, optional
+        Catalogue key of the title.
+
+    Returns
+    -------
+    plotly Figure
+        Bars on the left axis, cumulative share (0–100 %) on the right axis.
+
+    Examples
+    --------
+    >>> fig = pareto(pd.DataFrame({"category": ["a", "b"], "sales": [1.0, 3.0]}), x="category", y="sales")
+    >>> list(fig.data[0].x), list(fig.data[1].y)
+    (['b', 'a'], [0.75, 1.0])
+    """
+    data = _prepare(df, [x, y], table="pareto chart data", lang=lang)
+    data = data.sort_values(y, ascending=False, kind="stable")
+    total = data[y].sum()
+    cum = data[y].cumsum() / total if total else data[y] * np.nan
+    fig = go.Figure([
+        go.Bar(x=data[x].tolist(), y=data[y].tolist(), name=_text(label(y, lang))),
+        go.Scatter(x=data[x].tolist(), y=cum.tolist(), name=_text(label("cumulative_share", lang)),
+                   yaxis="y2", mode="lines+markers"),
+    ])
+    fig.update_layout(
+        xaxis={"title": {"text": _text(label(x, lang))}, "type": "category"},
+        yaxis={"title": {"text": _text(label(y, lang))}},
+        yaxis2={"title": {"text": _text(label("cumulative_share", lang))}, "overlaying": "y",
+                "side": "right", "range": [0, 1.05], "tickformat": ".0%", "showgrid": False},
+        legend={"orientation": "h", "y": -0.2},
+    )
+    return style_figure(fig, title=title, lang=lang)
+
+
+def heatmap(df: pd.DataFrame, *, x: str, y: str, z: str, lang: str = "en", title: str | None = None,
+            text_auto: bool | str = True, color_continuous_scale: str = "Blues") -> go.Figure:
+    """Heat map of ``z`` over the grid ``x`` × ``y`` (long format in, one row per cell).
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per (``x``, ``y``) pair; a repeated pair is an error.
+    x, y, z : str
+        Column, row and value columns. Rows and columns keep their order of first appearance.
+    lang : {"en", "zh"}
+    title : str, optional
+        Catalogue key of the title.
+    text_auto : bool or str
+        Print the values in the cells (a d3 format such as ``".0f"``).
+    color_continuous_scale : str
+
+    Returns
+    -------
+    plotly Figure
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"recency": [1, 1, 2], "frequency": [1, 2, 1], "count": [5, 6, 7]})
+    >>> heatmap(d, x="frequency", y="recency", z="count").data[0].z.tolist()
+    [[5.0, 6.0], [7.0, nan]]
+    """
+    data = _prepare(df, [x, y, z], table="heat map data", lang=lang)
+    dup = data.duplicated([x, y])
+    if dup.any():
+        raise DataError(
+            f"Heat map data must have one row per ({x!r}, {y!r}) pair; {int(dup.sum())} rows repeat a pair "
+            f"(first: {data.loc[dup, x].iloc[0]!r}, {data.loc[dup, y].iloc[0]!r}). Aggregate first."
+        )
+    grid = data.pivot(index=y, columns=x, values=z).reindex(
+        index=pd.unique(data[y]), columns=pd.unique(data[x])).astype(float)
+    fig = px.imshow(grid, text_auto=text_auto, color_continuous_scale=color_continuous_scale,
+                    aspect="auto", labels={"x": _text(label(x, lang)), "y": _text(label(y, lang)),
+                                           "color": _text(label(z, lang))})
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(type="category")
+    return style_figure(fig, title=title, lang=lang)
+
+
+def line(df: pd.DataFrame, *, x: str, y: str | Sequence[str], color: str | None = None,
+         lang: str = "en", title: str | None = None, markers: bool = True) -> go.Figure:
+    """Line chart of one or several value columns over ``x`` (usually a period).
+
+    Parameters
+    ----------
+    df : DataFrame
+        Tidy: one row per point.
+    x : str
+        The x column (period, date, …).
+    y : str or sequence of str
+        One value column, or several (one line each, named from the catalogue).
+    color : str, optional
+        Column splitting the lines (only with a single ``y``).
+    lang : {"en", "zh"}
+    title : str, optional
+        Catalogue key of the title.
+    markers : bool
+
+    Returns
+    -------
+    plotly Figure
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"period": pd.to_datetime(["2026-01-01", "2026-02-01"]),
+    ...                   "sales": [1.0, 2.0], "gross_profit": [0.5, 0.7]})
+    >>> [t.name for t in line(d, x="period", y=["sales", "gross_profit"]).data]
+    ['Sales', 'Gross profit']
+    """
+    ys = [y] if isinstance(y, str) else list(y)
+    if len(ys) > 1 and color is not None:
+        raise DataError("`color` can only split a single `y` column; pass one y or no color.")
+    data = _prepare(df, [x, *ys, color], table="line chart data", lang=lang)
+    if len(ys) == 1:
+        fig = px.line(data, x=x, y=ys[0], color=color, markers=markers,
+                      labels=_labels([x, ys[0], color], lang))
+    else:
+        long = data.melt(id_vars=[x], value_vars=ys, var_name="measure", value_name="value")
+        long["measure"] = long["measure"].map({c: _text(label(c, lang)) for c in ys})
+        fig = px.line(long, x=x, y="value", color="measure", markers=markers,
+                      labels={x: _text(label(x, lang)), "value": _text(label("value", lang)),
+                              "measure": ""})
+    return style_figure(fig, title=title, lang=lang)
+
+
+def funnel(df: pd.DataFrame, *, stage: str, value: str, lang: str = "en",
+           title: str | None = None) -> go.Figure:
+    """Funnel of ``value`` through ordered stages (rows in stage order).
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per stage, first stage first.
+    stage, value : str
+        Stage names (translated when catalogue keys) and counts.
+    lang : {"en", "zh"}
+    title : str, optional
+        Catalogue key of the title.
+
+    Returns
+    -------
+    plotly Figure
+        Each stage shows its value and its share of the first stage.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"stage": ["customers", "orders"], "count": [10, 4]})
+    >>> list(funnel(d, stage="stage", value="count").data[0].y)
+    ['Customers', 'Orders']
+    """
+    data = _prepare(df, [stage, value], table="funnel data", lang=lang)
+    fig = go.Figure(go.Funnel(y=data[stage].tolist(), x=data[value].tolist(),
+                              textinfo="value+percent initial"))
+    fig.update_layout(yaxis_title_text=_text(label(stage, lang)))
+    return style_figure(fig, title=title, lang=lang)
+
+
+def quadrant_scatter(df: pd.DataFrame, *, x: str, y: str, text: str | None = None,
+                     color: str | None = None, size: str | None = None,
+                     x_split: float | None = None, y_split: float | None = None,
+                     quadrant_labels=QUADRANT_LABELS, lang: str = "en",
+                     title: str | None = None) -> go.Figure:
+    """Scatter split into four quadrants by a vertical and a horizontal line, captioned.
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per point (customer, product, factor, …).
+    x, y : str
+        The two measures.
+    text : str, optional
+        Column shown on hover and as the point name (escaped; never markup).
+    color, size : str, optional
+        Columns for colour (translated values) and marker size.
+    x_split, y_split : float, optional
+        Where the quadrants split; the median of ``x`` / ``y`` by default.
+    quadrant_labels : mapping, default :data:`QUADRANT_LABELS`
+        Catalogue keys for ``high_high``, ``high_low``, ``low_high``, ``low_low`` (x first).
+    lang : {"en", "zh"}
+    title : str, optional
+        Catalogue key of the title.
+
+    Returns
+    -------
+    plotly Figure
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"sales": [1.0, 2.0, 3.0], "gross_profit": [3.0, 1.0, 2.0]})
+    >>> fig = quadrant_scatter(d, x="sales", y="gross_profit")
+    >>> [s.x0 for s in fig.layout.shapes if s.type == "line"][:1]
+    [2.0]
+    """
+    data = _prepare(df, [x, y, text, color, size], table="scatter data", lang=lang)
+    xs = float(data[x].median()) if x_split is None else float(x_split)
+    ys_ = float(data[y].median()) if y_split is None else float(y_split)
+    fig = px.scatter(data, x=x, y=y, color=color, size=size, hover_name=text,
+                     labels=_labels([x, y, text, color, size], lang))
+    fig.add_vline(x=xs, line_dash="dash", line_color="#888")
+    fig.add_hline(y=ys_, line_dash="dash", line_color="#888")
+    corners = {"high_high": (0.99, 0.99, "right", "top"), "high_low": (0.99, 0.01, "right", "bottom"),
+               "low_high": (0.01, 0.99, "left", "top"), "low_low": (0.01, 0.01, "left", "bottom")}
+    for key, (px_, py_, xa, ya) in corners.items():
+        fig.add_annotation(x=px_, y=py_, xref="paper", yref="paper", xanchor=xa, yanchor=ya,
+                           text=_text(label(quadrant_labels[key], lang)), showarrow=False,
+                           font={"color": "#666", "size": 12})
+    return style_figure(fig, title=title, lang=lang)
+
+
+def _display_strings(df: pd.DataFrame) -> pd.DataFrame:
+    """Readable, escaped cell texts: thousands separators, dates without midnight, blanks for NA."""
+    out = {}
+    for pos in range(df.shape[1]):
+        s = df.iloc[:, pos]
+        if pd.api.types.is_bool_dtype(s.dtype):
+            text = s.map({True: "✓", False: ""})
+        elif pd.api.types.is_integer_dtype(s.dtype):
+            text = s.map("{:,}".format)
+        elif pd.api.types.is_float_dtype(s.dtype):
+            integral = bool(np.all(np.isclose(s.dropna() % 1, 0))) and s.abs().max(skipna=True) > 100
+            text = s.map(("{:,.0f}" if integral else "{:,.2f}").format)
+        elif pd.api.types.is_datetime64_any_dtype(s.dtype):
+            has_time = bool((s.dropna() != s.dropna().dt.normalize()).any())
+            text = s.dt.strftime("%Y-%m-%d %H:%M" if has_time else "%Y-%m-%d")
+        else:
+            text = s.astype(str)
+        out[pos] = text.where(s.notna(), "").map(_text)
+    frame = pd.DataFrame(out)
+    frame.columns = [_text(c) for c in df.columns]
+    return frame
+
+
+def table(df: pd.DataFrame, *, lang: str = "en", title: str | None = None, max_rows: int = 50,
+          index: bool | None = None, fill_colors: Sequence[str] | None = None) -> go.Figure:
+    """A plotly table: headers and category values from the catalogue, data text escaped.
+
+    Parameters
+    ----------
+    df : DataFrame
+        The table to show (its column names are catalogue keys, or shown as written).
+    lang : {"en", "zh"}
+    title : str, optional
+        Catalogue key of the title.
+    max_rows : int, default 50
+        Rows shown; a last row says how many more there are.
+    index : bool, optional
+        Show the index as the first column(s); by default when it is named.
+    fill_colors : sequence of str, optional
+        One background colour per row.
+
+    Returns
+    -------
+    plotly Figure
+
+    Examples
+    --------
+    >>> fig = table(pd.DataFrame({"name": ["<b>x</b>"], "sales": [1234.5]}))
+    >>> fig.data[0].header.values, fig.data[0].cells.values
+    (('Name', 'Sales'), (['&lt;b&gt;x&lt;/b&gt;'], ['1,234.50']))
+    """
+    if max_rows < 1:
+        raise DataError(f"`max_rows` must be at least 1, got {max_rows}.")
+    if not isinstance(df, pd.DataFrame):
+        raise DataError(f"`df` must be a pandas DataFrame, got {type(df).__name__}.")
+    if index is None:
+        index = any(n is not None for n in df.index.names)
+    shown = df.reset_index() if index else df
+    extra = len(shown) - max_rows
+    shown = localize(shown.head(max_rows), lang)
+    cells = _display_strings(shown)
+    if extra > 0:
+        cells = pd.concat([cells, pd.DataFrame([[_text(label("more_rows", lang, n=f"{extra:,}"))]
+                                                + [""] * (cells.shape[1] - 1)], columns=cells.columns)])
+    colors = list(fill_colors)[:max_rows] if fill_colors is not None else None
+    if colors is not None and extra > 0:
+        colors.append("white")
+    fig = go.Figure(go.Table(
+        header={"values": list(cells.columns), "fill_color": "#1f5f8b", "align": "left",
+                "font": {"color": "white"}},
+        cells={"values": [cells.iloc[:, i].tolist() for i in range(cells.shape[1])], "align": "left",
+               **({"fill_color": [colors] * cells.shape[1]} if colors is not None else {})},
+    ))
+    fig.update_layout(height=min(120 + 28 * (len(cells) + 1), 900),
+                      margin={"l": 10, "r": 10, "t": 50 if title else 10, "b": 10})
+    return style_figure(fig, title=title, lang=lang)
+
+
+def quality_table(quality: pd.DataFrame, *, lang: str = "en", title: str | None = "data_quality_title",
+                  max_rows: int = 50) -> go.Figure:
+    """The dataset's data-quality report as a table, errors first, rows coloured by severity.
+
+    Parameters
+    ----------
+    quality : DataFrame
+        ``Dataset.quality``: table, check, severity, rows, examples.
+    lang : {"en", "zh"}
+    title : str, optional
+        Catalogue key of the title.
+    max_rows : int, default 50
+
+    Returns
+    -------
+    plotly Figure
+        A table; with no findings, one row saying so.
+
+    Examples
+    --------
+    >>> q = pd.DataFrame({"table": ["customers"], "check": ["missing_email"], "severity": ["warning"],
+    ...                   "rows": [3], "examples": ["rows 1, 2: empty, empty"]})
+    >>> quality_table(q, lang="zh").data[0].header.values
+    ('数据表', '检查项', '严重程度', '行数', '示例')
+    """
+    cols = ["table", "check", "severity", "rows", "examples"]
+    require_columns(quality, cols, table="quality", hint="Pass `Dataset.quality`.")
+    if quality.empty:
+        return table(pd.DataFrame({"data_quality": [label("no_quality_issues", lang)]}),
+                     lang=lang, title=title)
+    rank = quality["severity"].map({s: i for i, s in enumerate(SEVERITY_ORDER)}).fillna(len(SEVERITY_ORDER))
+    ordered = quality.assign(_rank=rank).sort_values(["_rank", "rows"], ascending=[True, False],
+                                                     kind="stable")[cols]
+    colors = ordered["severity"].map(dict(SEVERITY_COLORS)).fillna("white").tolist()
+    return table(ordered.reset_index(drop=True), lang=lang, title=title, max_rows=max_rows,
+                 index=False, fill_colors=colors)
+

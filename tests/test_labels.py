@@ -1,0 +1,165 @@
+import ast
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crm_lib import labels
+from crm_lib._errors import DataError
+from crm_lib.labels import LANGS, catalogue, label, localize, read_catalogue
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def write(folder: Path, name: str, text: str) -> None:
+    (folder / name).write_text(text, encoding="utf-8")
+
+
+def test_every_entry_has_both_languages_and_files_are_disjoint():
+    cat = catalogue()
+    assert len(cat) > 100
+    for key, texts in cat.items():
+        assert set(texts) == set(LANGS), key
+        assert all(texts[lang].strip() for lang in LANGS), key
+    # Recount key by key from the raw files: the union has no silent overwrite.
+    import yaml
+    total = sum(len(yaml.safe_load(p.read_text(encoding="utf-8")) or {})
+                for p in (ROOT / "crm_lib" / "catalogue").glob("*.yaml"))
+    assert total == len(cat)
+
+
+def test_label_known_and_unknown():
+    assert label("gross_profit") == "Gross profit"
+    assert label("gross_profit", "zh") == "毛利"
+    assert label("more_rows", "en", n=3) == "… 3 more rows"
+    assert label("no_such_key_xyz", "zh") == "no_such_key_xyz"
+    assert "no_such_key_xyz" in labels.missing_keys()
+
+
+def test_label_rejects_unknown_language():
+    with pytest.raises(DataError, match=r"`lang` must be one of \['en', 'zh'\], got 'fr'"):
+        label("gross_profit", "fr")
+
+
+def test_duplicate_key_across_files(tmp_path):
+    write(tmp_path, "a.yaml", 'sales: {en: "Sales", zh: "销售额"}\n')
+    write(tmp_path, "b.yaml", 'sales: {en: "Revenue", zh: "收入"}\n')
+    with pytest.raises(DataError, match=r"'sales' is defined in both a.yaml and b.yaml"):
+        read_catalogue(tmp_path)
+
+
+def test_duplicate_key_within_a_file(tmp_path):
+    write(tmp_path, "a.yaml", 'x: {en: "X", zh: "甲"}\ny: {en: "Y", zh: "乙"}\nx: {en: "X2", zh: "甲2"}\n')
+    with pytest.raises(DataError, match=r"'x' appears twice in a.yaml \(lines 1 and 3\)"):
+        read_catalogue(tmp_path)
+
+
+@pytest.mark.parametrize("text, match", [
+    ('x: {en: "X"}\n', r"'x' in a.yaml must have a text for each of \['en', 'zh'\]"),
+    ('x: "X"\n', r"'x' in a.yaml must have a text for each"),
+    ('- a\n- b\n', r"a.yaml must map keys to texts, got list"),
+    ('x: {en: "X", zh: [\n', r"a.yaml is not valid YAML"),
+])
+def test_bad_catalogue_files(tmp_path, text, match):
+    write(tmp_path, "a.yaml", text)
+    with pytest.raises(DataError, match=match):
+        read_catalogue(tmp_path)
+
+
+def test_localize_columns_values_and_index():
+    df = pd.DataFrame({"kind": ["company", "individual", "robot"], "sales": [1.0, 2.0, 3.0],
+                       "name": ["company", "B", "C"]}).set_index(pd.Index(["b2b", "consumer", "x"],
+                                                                           name="channel"))
+    before = df.copy()
+    out = localize(df, "zh")
+    pd.testing.assert_frame_equal(df, before)  # input unchanged
+    assert list(out.columns) == ["客户类型", "销售额", "名称"]
+    assert out.index.name == "渠道"
+    assert out.index.tolist() == ["企业对企业", "消费者", "x"]
+    assert out["客户类型"].tolist() == ["企业客户", "个人客户", "robot"]  # unknown value kept
+    assert out["名称"].tolist() == ["company", "B", "C"]  # free text never translated
+    assert out["销售额"].tolist() == [1.0, 2.0, 3.0]
+
+
+def test_localize_categorical_keeps_order_and_dtype():
+    s = pd.Categorical(["individual", "company", "individual"], categories=["individual", "company"],
+                       ordered=True)
+    out = localize(pd.DataFrame({"kind": s}), "en")
+    assert isinstance(out["Kind"].dtype, pd.CategoricalDtype)
+    assert list(out["Kind"].cat.categories) == ["Individual", "Company"]
+    assert out["Kind"].tolist() == ["Individual", "Company", "Individual"]
+
+
+def test_localize_handles_missing_values_and_options():
+    df = pd.DataFrame({"kind": ["company", None]})
+    out = localize(df, "en", columns=False)
+    assert list(out.columns) == ["kind"]
+    assert out["kind"].iloc[0] == "Company" and pd.isna(out["kind"].iloc[1])
+    assert localize(df, "en", values=False)["Kind"].iloc[0] == "company"
+
+
+def test_localize_rejects_non_frame():
+    with pytest.raises(DataError, match="`df` must be a pandas DataFrame, got list"):
+        localize([1, 2], "en")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(["company", "individual", "zzz", "b2b"]), min_size=1, max_size=20))
+def test_localize_row_order_independent(values):
+    df = pd.DataFrame({"kind": values, "i": range(len(values))})
+    out = localize(df, "zh")
+    rev = localize(df.iloc[::-1], "zh").iloc[::-1]
+    pd.testing.assert_frame_equal(out, rev)
+    assert len(out) == len(df)
+
+
+def _literal_label_keys() -> set[str]:
+    """Every literal first argument of label(...) and every literal title=... in crm_lib."""
+    keys: set[str] = set()
+    for path in (ROOT / "crm_lib").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+            if name == "label" and node.args and isinstance(node.args[0], ast.Constant):
+                keys.add(node.args[0].value)
+            for kw in node.keywords:
+                if kw.arg == "title" and isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str):
+                    keys.add(kw.value.value)
+    return keys
+
+
+def _notebook_title_keys() -> set[str]:
+    keys: set[str] = set()
+    import nbformat
+    for nb_path in (ROOT / "notebooks").glob("*.ipynb"):
+        nb = nbformat.read(nb_path, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                keys |= set(re.findall(r"""(?:title|label\()\s*=?\s*["']([A-Za-z0-9_]+)["']""", cell.source))
+    return keys
+
+
+def test_no_missing_catalogue_keys_in_code_and_notebooks():
+    """Every literal key used by crm_lib and the notebooks is in the catalogue."""
+    cat = catalogue()
+    missing = sorted(k for k in _literal_label_keys() | _notebook_title_keys()
+                     if isinstance(k, str) and k not in cat)
+    assert missing == [], f"keys missing from crm_lib/catalogue/*.yaml: {missing}"
+
+
+def test_schema_columns_have_labels():
+    schema = pytest.importorskip("crm_lib.schema")
+    tables = getattr(schema, "TABLES", None) or getattr(schema, "COLUMNS", None)
+    if not isinstance(tables, dict):
+        pytest.skip("crm_lib.schema exposes no table → columns mapping")
+    cols = set()
+    for spec in tables.values():
+        cols |= set(spec if not isinstance(spec, dict) else spec.keys())
+    missing = sorted(c for c in cols if isinstance(c, str) and not labels.has_label(c)
+                     and not c.startswith(("exp_", "perc_", "imp_")))
+    assert missing == [], f"data-model columns without a catalogue entry: {missing}"
