@@ -79,17 +79,26 @@ def rows_phrase(n: int) -> str:
 
 
 def fail_rows(table: str, column: str, values: pd.Series, mask, what: str, *,
-              row_offset: int = 0, hint: str = "") -> None:
+              row_offset: int = 0, hint: str = "", source: str = "") -> None:
     """Raise a :class:`DataError` for the rows of ``values`` selected by ``mask``, if any.
 
-    ``what`` completes "Column 'c' in `t` must be ...", e.g. ``"numeric"`` or ``"one of ['A', 'B']"``.
+    ``what`` completes "Column 'c' in `t` must be ...", e.g. ``"numeric"`` or ``"one of ['A', 'B']"``;
+    ``source`` (a file name) is shown after the table; ``hint`` says how to fix it.
+
+    Examples
+    --------
+    >>> fail_rows("transactions", "amount", pd.Series(["1", "x"]), [False, True], "numeric")
+    Traceback (most recent call last):
+    ...
+    crm_lib._errors.DataError: Column 'amount' in `transactions` must be numeric; 1 row is not (row 1: 'x').
     """
     mask = np.asarray(mask, dtype=bool)
     if not mask.any():
         return
     n, ex = examples(values, mask, row_offset=row_offset)
     verb = "is not" if n == 1 else "are not"
-    msg = f"Column '{column}' in `{table}` must be {what}; {n} row{'s' if n != 1 else ''} {verb} ({ex})."
+    where = f"`{table}` ({source})" if source else f"`{table}`"
+    msg = f"Column '{column}' in {where} must be {what}; {n} row{'s' if n != 1 else ''} {verb} ({ex})."
     raise DataError(msg + (f" {hint}" if hint else ""))
 
 
