@@ -297,3 +297,11 @@ def test_quality_frame_shape():
 
 def test_exports_from_package_root():
     assert crm.load_dataset is load_dataset and crm.DataError is DataError
+
+
+def test_data_model_page_lists_every_column():
+    page = (Path(__file__).parents[1] / "docs" / "data.md").read_text(encoding="utf-8")
+    for name, spec in TABLES.items():
+        assert f"## `{name}`" in page
+        for c in spec.columns:
+            assert f"| {c.name} |" in page or f"| **{c.name}** |" in page, (name, c.name)
