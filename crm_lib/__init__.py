@@ -1,10 +1,31 @@
 """crm_lib: the scoring and segmentation functions behind the CRM workbook.
 
-Nothing runs at import but the imports below. The analyses live in their own modules
-(``crm_lib.tiering``, ``crm_lib.rfm``, ``crm_lib.clv``, …).
+The analysis modules (``crm.tiering``, ``crm.rfm``, ``crm.clv``, ``crm.churn``, …) are imported
+on first use, so ``import crm_lib`` stays light; nothing runs at import.
 """
 
+from importlib import import_module
+
 from crm_lib._errors import DataError, DataWarning
+from crm_lib._notebook import export_table, interactive
 from crm_lib.data import Dataset, load_dataset, read_mapping
 
-__all__ = ["DataError", "DataWarning", "Dataset", "load_dataset", "read_mapping"]
+_SUBMODULES = (
+    "schema", "data", "sample", "summary", "customers", "tiering", "products", "card", "rfm",
+    "clv", "churn", "satisfaction", "complaints", "labels", "plots", "report",
+)
+
+__all__ = [
+    "DataError", "DataWarning", "Dataset", "load_dataset", "read_mapping", "interactive",
+    "export_table", *_SUBMODULES,
+]
+
+
+def __getattr__(name: str):
+    if name in _SUBMODULES:
+        return import_module(f"crm_lib.{name}")
+    raise AttributeError(f"module 'crm_lib' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
