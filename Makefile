@@ -24,7 +24,8 @@ report: $(STAMP)
 ## The whole test suite (library, bad-input corpus, every notebook).
 test: $(STAMP)
 	$(PY) -m ruff check crm_lib tests bench
-	$(PY) -m pytest -n $(JOBS) --dist loadfile tests
+	CRM_WORKBOOK_BATCH=1 $(PY) -m pytest -n $(JOBS) --dist loadfile --doctest-modules \
+		--nbval-lax --ignore=crm_lib/__main__.py tests crm_lib notebooks
 
 ## JupyterLab on notebooks/.
 lab: $(STAMP)
