@@ -1,0 +1,414 @@
+"""Tests of the sample-company generator (crm_lib.sample)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crm_lib._errors import DataError
+from crm_lib.sample import (
+    BGNBD,
+    COLUMNS,
+    GAMMA_GAMMA,
+    LOSS_REASON_SHARES,
+    TABLES,
+    expected_repeat_purchases,
+    generate,
+    main,
+    write,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample"
+
+# The canonical columns of ../shared/DESIGN.md plus the extras decided for the generator,
+# written out here independently of crm_lib.sample.COLUMNS.
+FACTORS = ("reliability", "responsiveness", "competence", "access", "courtesy", "communication",
+           "credibility", "security", "understanding", "tangibles")
+CANONICAL = {
+    "customers": ["customer_id", "name", "kind", "region", "industry", "channel", "acquired_on",
+                  "sales_rep", "credit_limit", "credit_rating", "blacklisted", "phone", "email",
+                  "card_updated_on", "age", "gender", "income_band", "size", "decision_maker",
+                  "parent_company"],
+    "transactions": ["order_id", "customer_id", "date", "product_id", "quantity", "amount", "cost"],
+    "products": ["product_id", "name", "category", "unit_price", "unit_cost",
+                 "avg_inventory_cost"],
+    "complaints": ["complaint_id", "customer_id", "opened_at", "category", "channel", "severity",
+                   "first_response_at", "resolved_at", "handled_by", "handoffs", "steps_done",
+                   "reopened", "satisfied_after", "product_id", "order_id"],
+    "surveys": ["response_id", "customer_id", "date", "nps", "csat"]
+    + [f"{k}_{f}" for f in FACTORS for k in ("exp", "perc", "imp")],
+    "lost_customers": ["customer_id", "lost_on", "reason"],
+    "service_calls": ["call_id", "customer_id", "at", "wait_seconds", "answered"],
+    "interactions": ["interaction_id", "customer_id", "date", "type", "sales_rep", "note"],
+    "invoices": ["invoice_id", "customer_id", "issued_on", "due_on", "amount", "paid_on"],
+    "targets": ["customer_id", "region", "period", "expected_sales"],
+}
+DATE_COLUMNS = {
+    "customers": ["acquired_on", "card_updated_on"], "transactions": ["date"],
+    "complaints": ["opened_at", "first_response_at", "resolved_at"], "surveys": ["date"],
+    "lost_customers": ["lost_on"], "service_calls": ["at"], "interactions": ["date"],
+    "invoices": ["issued_on", "paid_on"],   # due_on may fall after the end (not yet due)
+}
+START, END = pd.Timestamp("2024-01-01"), pd.Timestamp("2026-10-31")
+
+
+@pytest.fixture(scope="module")
+def small():
+    return generate(300, seed=7)
+
+
+@pytest.fixture(scope="module")
+def medium():
+    return generate(3000, seed=11)
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+# ---- determinism -------------------------------------------------------------------------------
+
+def test_same_seed_same_bytes_and_other_seed_differs(tmp_path):
+    write(generate(300, seed=7), tmp_path / "a")
+    write(generate(300, seed=7), tmp_path / "b")
+    write(generate(300, seed=8), tmp_path / "c")
+    a, b, c = (_files(tmp_path / x) for x in "abc")
+    assert sorted(a) == sorted([f"{t}.csv" for t in TABLES] + ["TRUTH.json"])
+    assert a == b
+    assert a["transactions.csv"] != c["transactions.csv"]
+    assert a["customers.csv"] != c["customers.csv"]
+
+
+def test_committed_sample_is_what_the_generator_writes(tmp_path):
+    assert main(["--customers", "3000", "--seed", "42", "--out", str(tmp_path)]) == 0
+    committed, fresh = _files(SAMPLE), _files(tmp_path)
+    assert sorted(committed) == sorted(fresh)
+    for name in fresh:
+        assert committed[name] == fresh[name], f"data/sample/{name} differs; run `make sample`"
+
+
+def test_committed_sample_is_utf8_with_chinese_names():
+    text = (SAMPLE / "customers.csv").read_bytes().decode("utf-8")
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in text)
+    truth = json.loads((SAMPLE / "TRUTH.json").read_text(encoding="utf-8"))
+    assert truth["bgnbd"]["period"] == "day"
+    assert {k: truth["bgnbd"][k] for k in "r alpha a b".split()} == dict(BGNBD)
+    assert {k: truth["gamma_gamma"][k] for k in "pqv"} == dict(GAMMA_GAMMA)
+    assert truth["start"] == "2024-01-01" and truth["end"] == "2026-10-31"
+
+
+# ---- shape and types ---------------------------------------------------------------------------
+
+def test_all_ten_tables_with_canonical_columns(small):
+    assert sorted(small) == sorted(CANONICAL)
+    for name, cols in CANONICAL.items():
+        assert list(small[name].columns) == cols, name
+        assert list(COLUMNS[name]) == cols, name
+        assert len(small[name]) > 0, name
+
+
+def test_dtypes_are_those_the_loader_gives(small):
+    for name, cols in {**DATE_COLUMNS, "invoices": ["issued_on", "due_on", "paid_on"]}.items():
+        for col in cols:
+            assert small[name][col].dtype == "datetime64[ns]", (name, col)
+    for name in TABLES:
+        for col in small[name].columns:
+            if col.endswith("_id") or col in ("name", "kind", "region", "category", "reason"):
+                assert small[name][col].dtype == "str", (name, col)
+    c = small["complaints"]
+    assert c["handoffs"].dtype == np.int64 and c["steps_done"].dtype == np.int64
+    assert c["satisfied_after"].dtype == "boolean"
+    assert small["customers"]["blacklisted"].dtype == bool
+    assert small["service_calls"]["answered"].dtype == bool
+    assert small["transactions"]["amount"].dtype == np.float64
+
+
+def test_written_csv_reads_back_to_the_same_values(tmp_path, small):
+    write(small, tmp_path)
+    back = pd.read_csv(tmp_path / "transactions.csv", dtype={"order_id": str})
+    t = small["transactions"]
+    assert len(back) == len(t)
+    np.testing.assert_array_equal(back["amount"].to_numpy(), t["amount"].to_numpy())
+    assert (back["date"] == t["date"].dt.strftime("%Y-%m-%d")).all()
+
+
+def test_parquet_format(tmp_path):
+    assert main(["--customers", "60", "--seed", "1", "--out", str(tmp_path),
+                 "--format", "parquet"]) == 0
+    company = generate(60, seed=1)
+    back = pd.read_parquet(tmp_path / "transactions.parquet")
+    pd.testing.assert_frame_equal(back, company["transactions"], check_dtype=False)
+    assert (tmp_path / "TRUTH.json").exists()
+
+
+# ---- internal consistency ----------------------------------------------------------------------
+
+def test_ids_refer_to_existing_rows(small):
+    cust = set(small["customers"]["customer_id"])
+    assert small["customers"]["customer_id"].is_unique
+    assert small["products"]["product_id"].is_unique
+    for name in TABLES:
+        if name not in ("customers", "products", "targets"):
+            assert set(small[name]["customer_id"]) <= cust, name
+    prods = set(small["products"]["product_id"])
+    assert set(small["transactions"]["product_id"]) <= prods
+    assert set(small["complaints"]["product_id"].dropna()) <= prods
+    assert set(small["complaints"]["order_id"].dropna()) <= set(small["transactions"]["order_id"])
+    for name, col in [("complaints", "complaint_id"), ("surveys", "response_id"),
+                      ("service_calls", "call_id"), ("interactions", "interaction_id"),
+                      ("invoices", "invoice_id")]:
+        assert small[name][col].is_unique, name
+    assert small["lost_customers"]["customer_id"].is_unique
+
+
+def test_no_date_outside_the_history(small):
+    for name, cols in DATE_COLUMNS.items():
+        for col in cols:
+            v = small[name][col].dropna()
+            assert (v >= START).all() and (v < END + pd.Timedelta(days=1)).all(), (name, col)
+
+
+def test_first_purchase_on_acquisition_and_potential_customers(small):
+    t, cu = small["transactions"], small["customers"]
+    first = t[t["quantity"] > 0].groupby("customer_id")["date"].min()
+    acq = cu.set_index("customer_id")["acquired_on"]
+    assert (first == acq.loc[first.index]).all()
+    potential = cu[~cu["customer_id"].isin(t["customer_id"])]
+    assert 0 < len(potential) < 0.1 * len(cu)
+    assert potential["acquired_on"].isna().all()
+    assert acq.dropna().index.isin(first.index).all()
+    # acquired across the whole window: some in the last quarter
+    assert (acq >= END - pd.Timedelta(days=90)).sum() > 0
+
+
+def test_returns_are_negative_later_rows_of_an_earlier_order(small):
+    t = small["transactions"]
+    ret = t[t["quantity"] < 0]
+    assert len(ret) > 0
+    assert (ret["amount"] < 0).all() and (ret["cost"] < 0).all()
+    buys = t[t["quantity"] > 0]
+    assert (buys["amount"] > 0).all()
+    m = ret.merge(buys, on=["order_id", "product_id", "customer_id"], suffixes=("", "_buy"))
+    assert m.groupby(level=0).size().size >= len(ret)
+    assert m[["order_id", "product_id"]].drop_duplicates().shape[0] == \
+        ret[["order_id", "product_id"]].drop_duplicates().shape[0]
+    assert (m["date"] > m["date_buy"]).all()
+    assert (-m["quantity"] <= m["quantity_buy"]).all()
+
+
+def test_order_lines(small):
+    t = small["transactions"]
+    buys = t[t["quantity"] > 0]
+    lines = buys.groupby("order_id").size()
+    assert lines.between(1, 3).all() and set(lines) == {1, 2, 3}
+    assert buys.groupby("order_id")["date"].nunique().eq(1).all()
+    assert buys.groupby("order_id")["customer_id"].nunique().eq(1).all()
+    # cost from the products' unit costs
+    p = small["products"].set_index("product_id")
+    np.testing.assert_allclose(buys["cost"], (buys["quantity"] * p.loc[buys["product_id"], "unit_cost"]
+                                              .to_numpy()).round(2), atol=0.006)
+    assert (buys["quantity"] == buys["quantity"].round()).all()
+
+
+def test_lost_customers_lost_after_their_last_purchase(small):
+    t, lost = small["transactions"], small["lost_customers"]
+    last = t.groupby("customer_id")["date"].max()
+    assert lost["customer_id"].isin(last.index).all()
+    assert (lost["lost_on"].to_numpy() > last.loc[lost["customer_id"]].to_numpy()).all()
+    assert set(lost["reason"]) <= set(LOSS_REASON_SHARES)
+
+
+def test_invoices(small):
+    inv = small["invoices"]
+    assert (inv["due_on"] > inv["issued_on"]).all()
+    assert ((inv["due_on"] - inv["issued_on"]).dt.days == 30).all()
+    paid = inv.dropna(subset=["paid_on"])
+    assert (paid["paid_on"] >= paid["issued_on"]).all()
+    assert (paid["paid_on"] > paid["due_on"]).any()          # some paid late
+    open_ = inv[inv["paid_on"].isna()]
+    assert (open_["due_on"] < END).any()                     # some open and overdue at the end
+    kinds = small["customers"].set_index("customer_id").loc[inv["customer_id"], "kind"]
+    assert (kinds == "company").mean() > 0.5
+
+
+def test_complaints(small):
+    c = small["complaints"]
+    assert set(c["category"]) <= {"quality", "contract", "transport", "service"}
+    assert set(c["severity"]) <= {"low", "medium", "high"}
+    assert set(c["channel"]) <= {"phone", "email", "web", "visit", "letter"}
+    resp = c.dropna(subset=["first_response_at"])
+    assert (resp["first_response_at"] >= resp["opened_at"]).all()
+    res = c.dropna(subset=["resolved_at"])
+    assert (res["resolved_at"] >= res["first_response_at"]).all()
+    assert (res["resolved_at"] > res["opened_at"]).all()
+    assert c["steps_done"].between(0, 8).all() and (c["handoffs"] >= 0).all()
+    # satisfaction asked only when step 7 'check' was done
+    assert c.loc[c["steps_done"] < 7, "satisfied_after"].isna().all()
+    assert c.loc[c["satisfied_after"].notna(), "steps_done"].ge(7).all()
+    # complaints only from buying customers, after their first purchase
+    first = small["transactions"].groupby("customer_id")["date"].min()
+    assert (c["opened_at"].to_numpy() >= first.loc[c["customer_id"]].to_numpy()).all()
+
+
+def test_complaints_have_the_rarer_cases(medium):
+    c = medium["complaints"]
+    assert (c["handoffs"] > 2).any() and c["reopened"].any()
+    assert c["satisfied_after"].isna().any() and c["satisfied_after"].eq(True).any()
+    assert set(c["category"]) == {"quality", "contract", "transport", "service"}
+
+
+def test_customer_kinds_and_their_attributes(small):
+    cu = small["customers"]
+    ind, comp = cu[cu["kind"] == "individual"], cu[cu["kind"] == "company"]
+    assert len(ind) and len(comp)
+    assert set(cu["channel"]) <= {"consumer", "b2b", "distributor", "internal"}
+    assert set(cu["credit_rating"]) <= set("ABCD")
+    assert ind[["size", "decision_maker", "parent_company"]].isna().all().all()
+    assert comp[["age", "gender", "income_band"]].isna().all().all()
+    assert ind["age"].notna().all() and comp["decision_maker"].notna().all()
+    assert comp["parent_company"].notna().any()
+    assert set(comp["channel"]) <= {"b2b", "distributor"}
+    assert (cu["card_updated_on"] >= cu["acquired_on"].fillna(START)).all()
+
+
+def test_groups_share_a_parent(medium):
+    comp = medium["customers"].dropna(subset=["parent_company"])
+    assert comp["parent_company"].value_counts().max() >= 2
+
+
+def test_surveys_ranges_and_link_to_churn(medium):
+    s = medium["surveys"]
+    assert s["nps"].between(0, 10).all() and s["csat"].between(1, 5).all()
+    f = s[[c for c in s.columns if c.startswith(("exp_", "perc_", "imp_"))]]
+    assert f.shape[1] == 30 and ((f >= 1) & (f <= 7)).all().all()
+    lost = s["customer_id"].isin(medium["lost_customers"]["customer_id"])
+    # more satisfied customers churn less: lost customers answered lower
+    diff = s.loc[~lost, "nps"].mean() - s.loc[lost, "nps"].mean()
+    se = np.sqrt(s.loc[~lost, "nps"].var() / (~lost).sum() + s.loc[lost, "nps"].var() / lost.sum())
+    assert diff > 2 * se
+
+
+def test_service_calls_wait_less_for_big_customers(medium):
+    calls, t = medium["service_calls"], medium["transactions"]
+    sales = t.groupby("customer_id")["amount"].sum()
+    big = calls["customer_id"].map(sales) >= sales.quantile(0.8)
+    assert calls.loc[big, "wait_seconds"].median() < calls.loc[~big, "wait_seconds"].median()
+    assert calls["answered"].any() and not calls["answered"].all()
+    assert (calls["wait_seconds"] >= 0).all()
+
+
+def test_interactions_by_the_customers_rep(small):
+    i = small["interactions"]
+    rep = small["customers"].set_index("customer_id")["sales_rep"]
+    assert (i["sales_rep"].to_numpy() == rep.loc[i["customer_id"]].to_numpy()).all()
+    assert set(i["type"]) <= {"visit", "call", "email", "meeting", "event"}
+    per = i.groupby("customer_id").size()
+    kind = small["customers"].set_index("customer_id")["kind"]
+    assert per[kind.loc[per.index] == "company"].mean() > per[kind.loc[per.index] == "individual"].mean()
+
+
+def test_targets(small):
+    tg = small["targets"]
+    cust = tg[tg["customer_id"].notna()]
+    reg = tg[tg["region"].notna()]
+    assert len(cust) + len(reg) == len(tg) and len(cust) and len(reg)
+    assert cust["region"].isna().all() and cust["period"].str.fullmatch(r"\d{4}").all()
+    assert reg["period"].str.fullmatch(r"\d{4}-\d{2}").all()
+    assert set(reg["region"]) == set(small["customers"]["region"])
+    assert (tg["expected_sales"] > 0).all()
+
+
+def test_products(small):
+    p = small["products"]
+    assert (p["unit_cost"] > 0).all() and (p["unit_cost"] < p["unit_price"]).all()
+    assert (p["avg_inventory_cost"] > 0).all()
+    margin = 1 - p["unit_cost"] / p["unit_price"]
+    by_cat = margin.groupby(p["category"]).mean()
+    assert by_cat.max() - by_cat.min() > 0.1
+
+
+# ---- the process -------------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_loss_reason_shares_follow_the_course():
+    lost = generate(40000, seed=3)["lost_customers"]
+    n = len(lost)
+    assert n > 5000
+    share = lost["reason"].value_counts(normalize=True)
+    for reason, p in LOSS_REASON_SHARES.items():
+        se = np.sqrt(p * (1 - p) / n)
+        assert abs(share.get(reason, 0.0) - p) <= 4 * se + 1e-12, reason
+
+
+def _repeat_orders(company):
+    t = company["transactions"]
+    buys = t[t["quantity"] > 0]
+    orders = buys.groupby("customer_id")["order_id"].nunique()
+    acq = company["customers"].set_index("customer_id")["acquired_on"].loc[orders.index]
+    T = (END - acq).dt.days.to_numpy(dtype=float)
+    return orders.to_numpy() - 1.0, T
+
+
+@pytest.mark.slow
+def test_repeat_purchases_match_the_bgnbd_expectation():
+    x, T = _repeat_orders(generate(20000, seed=5))
+    expected = expected_repeat_purchases(T).mean()
+    se = x.std() / np.sqrt(len(x))
+    assert abs(x.mean() - expected) < 4 * se
+    # the check can tell the truth from a neighbour: half the dropout's b is far off
+    wrong = expected_repeat_purchases(T, b=BGNBD["b"] / 2).mean()
+    assert abs(x.mean() - wrong) > 8 * se
+
+
+def test_expected_repeat_purchases_against_simulation():
+    rng = np.random.default_rng(0)
+    n, t = 200_000, 200.0
+    lam = rng.gamma(BGNBD["r"], 1 / BGNBD["alpha"], n)
+    p = rng.beta(BGNBD["a"], BGNBD["b"], n)
+    x = np.minimum(rng.poisson(lam * t), rng.geometric(p))
+    assert abs(x.mean() - expected_repeat_purchases(t)) < 4 * x.std() / np.sqrt(n)
+    assert expected_repeat_purchases(0.0) == 0.0
+
+
+def test_mean_order_value_matches_gamma_gamma(medium):
+    t = medium["transactions"]
+    buys = t[t["quantity"] > 0]
+    order_value = buys.groupby(["customer_id", "order_id"])["amount"].sum()
+    per_customer = order_value.groupby(level="customer_id").mean()
+    g = GAMMA_GAMMA
+    expected = g["p"] * g["v"] / (g["q"] - 1)
+    se = per_customer.std() / np.sqrt(len(per_customer))
+    assert abs(per_customer.mean() - expected) < 4 * se
+
+
+# ---- errors ------------------------------------------------------------------------------------
+
+def test_errors():
+    with pytest.raises(DataError, match="`customers` must be a positive integer, got 0"):
+        generate(0)
+    with pytest.raises(DataError, match="`end` must be after `start`"):
+        generate(10, start="2025-01-01", end="2024-01-01")
+    with pytest.raises(DataError, match="`end` must be a date like 2026-10-31, got 'soon'"):
+        generate(10, end="soon")
+    with pytest.raises(DataError, match="must be non-negative and sum to 1, got sum 0.5"):
+        generate(10, loss_reason_shares={"died": 0.5})
+    with pytest.raises(DataError, match="`format` must be one of"):
+        write(generate(10), "unused", format="xlsx")
+
+
+def test_cli_reports_errors(tmp_path, capsys):
+    assert main(["--customers", "0", "--out", str(tmp_path)]) == 2
+    assert "positive integer" in capsys.readouterr().err
+
+
+def test_other_window(tmp_path):
+    company = generate(200, seed=2, start="2025-01-01", end="2025-06-30")
+    t = company["transactions"]
+    assert t["date"].min() >= pd.Timestamp("2025-01-01")
+    assert t["date"].max() <= pd.Timestamp("2025-06-30")
+    assert company["targets"]["period"].str.startswith("2025").all()
