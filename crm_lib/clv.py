@@ -597,7 +597,7 @@ class BetaGeo:
         --------
         >>> bg = BetaGeo.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
         >>> round(float(bg.expected_purchases_new(1.0)), 4)
-        0.0532
+        0.0533
         """
         r, alpha, a, b = self._p()
         t_arr = np.asarray(t, dtype=float)
