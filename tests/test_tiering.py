@@ -1,0 +1,668 @@
+"""Tests of crm_lib.tiering: ABC classes, the customer pyramid, migration, key accounts, service levels."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crm_lib import tiering as ti
+from crm_lib._errors import DataError, DataWarning
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample"
+
+
+def s(d: dict, name: str = "sales") -> pd.Series:
+    out = pd.Series(d, name=name, dtype="float64")
+    out.index.name = "customer_id"
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+# ABC: hand-checked
+# ------------------------------------------------------------------------------------------
+
+
+def test_abc_hand_checked_split():
+    # total 100; share before each: a 0, b .50, c .75, d .85, e .93, f .97
+    v = s({"a": 50, "b": 25, "c": 10, "d": 8, "e": 4, "f": 3})
+    assert ti.abc_classes(v).to_dict() == {
+        "a": "A", "b": "A", "c": "B", "d": "B", "e": "C", "f": "C"
+    }
+
+
+def test_abc_customer_crossing_the_cutoff_is_in_the_upper_class():
+    # b takes the cumulative share from 60% to 90%: it crosses 70% and is A;
+    # c starts at exactly 90%: not below 0.9, so C (class B is empty)
+    assert ti.abc_classes(s({"a": 60, "b": 30, "c": 10})).tolist() == ["A", "A", "C"]
+
+
+def test_abc_customer_starting_exactly_on_the_cutoff_is_in_the_lower_class():
+    assert ti.abc_classes(s({"a": 70, "b": 20, "c": 10})).tolist() == ["A", "B", "C"]
+
+
+def test_abc_ties_at_the_cutoff_broken_by_customer_id():
+    # a 40 (before 0), then x1 and x2 tie at 30: x1 first (before .40 -> A), x2 (before .70 -> B)
+    v = s({"x2": 30, "a": 40, "x1": 30})
+    assert ti.abc_classes(v).to_dict() == {"x2": "B", "a": "A", "x1": "A"}
+    # whatever the row order
+    assert ti.abc_classes(v.iloc[::-1]).to_dict() == {"x2": "B", "a": "A", "x1": "A"}
+
+
+def test_abc_integer_ids_tie_break_numerically():
+    v = pd.Series({10: 30.0, 2: 30.0, 5: 40.0})
+    assert ti.abc_classes(v).to_dict() == {10: "B", 2: "A", 5: "A"}
+
+
+def test_abc_single_customer_is_a():
+    assert ti.abc_classes(s({"only": 12.5})).tolist() == ["A"]
+
+
+def test_abc_all_sales_zero_everyone_c_with_warning():
+    with pytest.warns(DataWarning, match="All 3 customers have zero"):
+        out = ti.abc_classes(s({"a": 0, "b": 0, "c": -5}))
+    assert out.tolist() == ["C", "C", "C"]
+    with pytest.warns(DataWarning):
+        summ = ti.abc_summary(s({"a": 0, "b": 0}))
+    assert summ["customers"].tolist() == [0, 0, 2]
+    assert summ["sales_share"].tolist() == [0.0, 0.0, 0.0]
+
+
+def test_abc_negative_sales_from_returns_count_as_zero():
+    # netting the -100 would make the total 0; counted as zero the total is 100
+    v = s({"a": 70, "b": 30, "c": -100})
+    assert ti.abc_classes(v).tolist() == ["A", "B", "C"]
+    table = ti.abc_table(v)
+    assert table.loc["c", "value"] == 0.0
+    assert table["share"].sum() == pytest.approx(1.0)
+
+
+def test_abc_empty_series():
+    out = ti.abc_classes(pd.Series([], dtype="float64"))
+    assert len(out) == 0
+
+
+def test_abc_custom_cutoffs():
+    v = s({"a": 50, "b": 25, "c": 10, "d": 8, "e": 4, "f": 3})
+    # (0.5, 0.8): a before 0 -> A; b before .5 -> B; c before .75 -> B; d before .85 -> C
+    assert ti.abc_classes(v, cutoffs=(0.5, 0.8)).tolist() == ["A", "B", "B", "C", "C", "C"]
+
+
+def test_abc_keeps_index_order_and_name():
+    v = s({"b": 1, "a": 5, "c": 3})
+    out = ti.abc_classes(v)
+    assert list(out.index) == ["b", "a", "c"]
+    assert out.index.name == "customer_id"
+    assert out.name == "abc_class"
+
+
+def test_abc_table_ranks_and_cumulative_shares():
+    t = ti.abc_table(s({"a": 20, "b": 50, "c": 30}))
+    assert list(t.index) == ["b", "c", "a"]
+    assert t["rank"].tolist() == [1, 2, 3]
+    assert t["cumulative_share"].tolist() == pytest.approx([0.5, 0.8, 1.0])
+    assert t["share_before"].tolist() == pytest.approx([0.0, 0.5, 0.8])
+    assert t["customer_share"].tolist() == pytest.approx([1 / 3, 2 / 3, 1.0])
+
+
+def test_abc_summary_hand_checked():
+    v = s({"a": 50, "b": 25, "c": 10, "d": 8, "e": 4, "f": 3})
+    out = ti.abc_summary(v)
+    assert list(out.index) == ["A", "B", "C"]
+    assert out["customers"].tolist() == [2, 2, 2]
+    assert out["customer_share"].tolist() == pytest.approx([1 / 3] * 3)
+    assert out["sales"].tolist() == [75.0, 18.0, 7.0]
+    assert out["sales_share"].tolist() == pytest.approx([0.75, 0.18, 0.07])
+    gp = ti.abc_summary(v.rename("gross_profit"))
+    assert "gross_profit_share" in gp.columns
+
+
+@pytest.mark.parametrize(
+    "cutoffs, match",
+    [
+        ((0.9, 0.7), r"`cutoffs` must be two increasing shares within \(0, 1\], got \(0.9, 0.7\)"),
+        ((0.7, 0.7), "increasing"),
+        ((0.0, 0.5), "increasing"),
+        ((0.7, 1.2), "increasing"),
+        ((0.7,), "increasing"),
+        (("x", 0.9), "two numbers"),
+    ],
+)
+def test_abc_cutoffs_out_of_order(cutoffs, match):
+    with pytest.raises(DataError, match=match):
+        ti.abc_classes(s({"a": 1}), cutoffs=cutoffs)
+
+
+def test_abc_bad_values():
+    with pytest.raises(DataError, match=r"Column 'sales' in `values` must be filled in; 1 row is not \(row b: empty\)"):
+        ti.abc_classes(s({"a": 1, "b": np.nan}))
+    with pytest.raises(DataError, match="must be a pandas Series"):
+        ti.abc_classes(pd.DataFrame({"sales": [1.0]}))
+    with pytest.raises(DataError, match="must be numeric"):
+        ti.abc_classes(pd.Series(["1", "2"]))
+    with pytest.raises(DataError, match="2 rows share a customer id"):
+        ti.abc_classes(pd.Series([1.0, 2.0], index=["a", "a"]))
+    with pytest.raises(DataError, match="finite"):
+        ti.abc_classes(s({"a": np.inf}))
+
+
+# ------------------------------------------------------------------------------------------
+# ABC: properties
+# ------------------------------------------------------------------------------------------
+
+values_strategy = st.lists(
+    st.one_of(st.integers(-50, 500).map(float), st.floats(-10, 1e4, allow_nan=False)),
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(vals=values_strategy, seed=st.integers(0, 10_000))
+def test_abc_properties(vals, seed):
+    v = pd.Series(vals, index=[f"c{i:03d}" for i in range(len(vals))], dtype="float64")
+    before = v.copy()
+    if (v > 0).any():
+        out = ti.abc_classes(v)
+    else:
+        with pytest.warns(DataWarning):
+            out = ti.abc_classes(v)
+    # input unchanged
+    pd.testing.assert_series_equal(v, before)
+    # every customer in exactly one class
+    assert out.index.equals(v.index)
+    assert out.isin(["A", "B", "C"]).all()
+    # row-order independence
+    perm = np.random.default_rng(seed).permutation(len(v))
+    shuffled = v.iloc[perm]
+    if (v > 0).any():
+        out2 = ti.abc_classes(shuffled)
+    else:
+        with pytest.warns(DataWarning):
+            out2 = ti.abc_classes(shuffled)
+    pd.testing.assert_series_equal(out2.reindex(v.index), out)
+    # a larger value never gets a worse class
+    clipped = v.clip(lower=0)
+    rank = out.map({"A": 0, "B": 1, "C": 2}).to_numpy()
+    larger = clipped.to_numpy()[:, None] > clipped.to_numpy()[None, :]
+    assert not (larger & (rank[:, None] > rank[None, :])).any()
+    # class A makes at least 70% of a positive total, and would not without its last member
+    total = clipped.sum()
+    if total > 0:
+        a_share = clipped[out == "A"].sum() / total
+        assert a_share >= 0.7 - 1e-9
+        summ = ti.abc_summary(v)
+        assert summ["customers"].sum() == len(v)
+        assert summ["customer_share"].sum() == pytest.approx(1.0)
+        assert summ["sales_share"].sum() == pytest.approx(1.0)
+
+
+# ------------------------------------------------------------------------------------------
+# pyramid
+# ------------------------------------------------------------------------------------------
+
+
+def ind_frame(**cols) -> pd.DataFrame:
+    n = len(next(iter(cols.values())))
+    return pd.DataFrame({"customer_id": [f"c{i}" for i in range(n)], **cols})
+
+
+def test_pyramid_hand_checked_scores_rank_normalisation():
+    ind = ind_frame(cumulative_sales=[10.0, 40.0, 20.0, 30.0], credit_status=[1.0, 0.0, 0.5, 0.5])
+    out = ti.pyramid_tiers(
+        ind,
+        weights={"cumulative_sales": 3, "credit_status": 1},
+        tier_sizes=(0.25, 0.25, 0.5),
+        tier_names=("gold", "silver", "bronze"),
+    )
+    # sales ranks: c0 0, c1 1, c2 1/3, c3 2/3; credit ranks (ties averaged): c0 1, c1 0, c2 .5, c3 .5
+    expected = {
+        "c0": 0.75 * 0 + 0.25 * 1,
+        "c1": 0.75 * 1 + 0.25 * 0,
+        "c2": 0.75 / 3 + 0.25 * 0.5,
+        "c3": 0.75 * 2 / 3 + 0.25 * 0.5,
+    }
+    assert out["score"].to_dict() == pytest.approx(expected)
+    assert list(out.index) == ["c1", "c3", "c2", "c0"]
+    assert out["rank"].tolist() == [1, 2, 3, 4]
+    assert out["tier"].tolist() == ["gold", "silver", "bronze", "bronze"]
+
+
+def test_pyramid_minmax_normalisation_and_missing_values():
+    ind = ind_frame(
+        cumulative_sales=[0.0, 50.0, 100.0, 100.0], sales_growth=[np.nan, -1.0, 1.0, 0.0]
+    )
+    out = ti.pyramid_tiers(
+        ind, weights={"cumulative_sales": 1, "sales_growth": 1}, normalise="minmax",
+        tier_sizes=(0.5, 0.5), tier_names=("top", "rest"),
+    )
+    assert out.loc["c0", "sales_growth_norm"] == 0.5  # unknown growth is neutral
+    assert out.loc["c1", "cumulative_sales_norm"] == 0.5
+    assert out["score"].to_dict() == pytest.approx(
+        {"c0": 0.25, "c1": 0.25, "c2": 1.0, "c3": 0.75}
+    )
+    # c0 and c1 tie at .25: c0 (smaller id) ranks first
+    assert list(out.index) == ["c2", "c3", "c0", "c1"]
+
+
+def test_pyramid_weights_as_sequence_match_mapping():
+    rng = np.random.default_rng(1)
+    ind = ind_frame(**{k: rng.normal(size=30) for k in ti.PYRAMID_INDICATORS})
+    a = ti.pyramid_tiers(ind, weights=[1, 2, 3, 4, 5, 6])
+    b = ti.pyramid_tiers(ind, weights=dict(zip(ti.PYRAMID_INDICATORS, [1, 2, 3, 4, 5, 6], strict=True)))
+    pd.testing.assert_frame_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "n, counts",
+    [
+        (3000, [30, 120, 450, 2400]),  # 1% / 4% / 15% / 80%
+        (10, [1, 0, 1, 8]),            # cumulative 0.1, 0.5, 2, 10 -> ceil: 1, 1, 2, 10
+        (1, [1, 0, 0, 0]),
+        (100, [1, 4, 15, 80]),
+    ],
+)
+def test_pyramid_tier_sizes(n, counts):
+    ind = ind_frame(cumulative_sales=np.arange(n, dtype="float64"))
+    out = ti.pyramid_tiers(ind, weights={"cumulative_sales": 1})
+    got = out["tier"].value_counts().reindex(list(ti.TIER_NAMES), fill_value=0).tolist()
+    assert got == counts
+
+
+def test_pyramid_accepts_customer_id_as_index():
+    ind = ind_frame(cumulative_sales=[1.0, 2.0]).set_index("customer_id")
+    out = ti.pyramid_tiers(ind, weights={"cumulative_sales": 1})
+    assert out.index.name == "customer_id"
+    assert out.loc["c1", "tier"] == "VIP"
+
+
+def test_pyramid_errors():
+    ind = ind_frame(cumulative_sales=[1.0, 2.0])
+    with pytest.raises(DataError, match=r"`weights` must have 6 values, one per indicator .* got 5"):
+        ti.pyramid_tiers(ind, weights=[1, 1, 1, 1, 1])
+    with pytest.raises(DataError, match="`weights` has unknown indicator 'loyalty'"):
+        ti.pyramid_tiers(ind, weights={"loyalty": 1})
+    with pytest.raises(DataError, match="zero or positive"):
+        ti.pyramid_tiers(ind, weights={"cumulative_sales": -1})
+    with pytest.raises(DataError, match="at least one positive weight"):
+        ti.pyramid_tiers(ind, weights={"cumulative_sales": 0})
+    with pytest.raises(DataError, match=r"`tier_sizes` must sum to 1, got 0.95"):
+        ti.pyramid_tiers(ind, weights={"cumulative_sales": 1}, tier_sizes=(0.05, 0.1, 0.8))
+    with pytest.raises(DataError, match="`tier_names` must name each of the 4 tiers, got 3"):
+        ti.pyramid_tiers(ind, weights={"cumulative_sales": 1}, tier_names=("a", "b", "c"))
+    with pytest.raises(DataError, match="positive shares"):
+        ti.pyramid_tiers(ind, weights={"cumulative_sales": 1}, tier_sizes=(1.1, -0.1))
+    with pytest.raises(DataError, match="must be distinct"):
+        ti.pyramid_tiers(ind, weights={"cumulative_sales": 1}, tier_sizes=(0.5, 0.5),
+                         tier_names=("a", "a"))
+    # unknown column
+    with pytest.raises(DataError, match=r"Column 'credit_status' not found in `indicators`"):
+        ti.pyramid_tiers(ind, weights={"cumulative_sales": 1, "credit_status": 1})
+    with pytest.raises(DataError, match=r"Column 'customer_id' not found in `indicators`"):
+        ti.pyramid_tiers(ind.rename(columns={"customer_id": "id"}), weights={"cumulative_sales": 1})
+    with pytest.raises(DataError, match="`normalise` must be one of"):
+        ti.pyramid_tiers(ind, weights={"cumulative_sales": 1}, normalise="zscore")
+    with pytest.raises(DataError, match="must be numeric"):
+        ti.pyramid_tiers(ind.assign(cumulative_sales=["a", "b"]), weights={"cumulative_sales": 1})
+    with pytest.raises(DataError, match="one row per customer"):
+        ti.pyramid_tiers(pd.concat([ind, ind]), weights={"cumulative_sales": 1})
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    vals=st.lists(st.tuples(st.floats(-1e3, 1e4), st.floats(-1, 1), st.sampled_from([0, .25, 1.0])),
+                  min_size=1, max_size=60),
+    seed=st.integers(0, 10_000),
+)
+def test_pyramid_properties(vals, seed):
+    ind = pd.DataFrame(vals, columns=["cumulative_sales", "sales_growth", "credit_status"])
+    ind.insert(0, "customer_id", [f"k{i:03d}" for i in range(len(ind))])
+    before = ind.copy()
+    w = {"cumulative_sales": 0.5, "sales_growth": 0.3, "credit_status": 0.2}
+    out = ti.pyramid_tiers(ind, weights=w)
+    pd.testing.assert_frame_equal(ind, before)
+    # every customer in exactly one tier
+    assert sorted(out.index) == sorted(ind["customer_id"])
+    assert out["tier"].isin(ti.TIER_NAMES).all()
+    assert out["score"].between(0, 1).all()
+    # the tiers follow the score
+    lvl = out["tier"].map({t: i for i, t in enumerate(ti.TIER_NAMES)})
+    assert lvl.is_monotonic_increasing
+    # row-order independence
+    perm = np.random.default_rng(seed).permutation(len(ind))
+    out2 = ti.pyramid_tiers(ind.iloc[perm], weights=w)
+    pd.testing.assert_frame_equal(out2, out)
+    summ = ti.tier_summary(out)
+    assert summ["customers"].sum() == len(ind)
+    assert summ["customer_share"].sum() == pytest.approx(1.0)
+
+
+def test_tier_summary_hand_checked():
+    p = pd.DataFrame({"tier": ["VIP", "major", "small", "small"],
+                      "cumulative_sales": [50.0, 30.0, 20.0, -10.0],
+                      "score": [0.9, 0.7, 0.3, 0.1]})
+    out = ti.tier_summary(p)
+    assert out["customers"].tolist() == [1, 1, 0, 2]
+    assert out["cumulative_sales_share"].tolist() == pytest.approx([0.5, 0.3, 0.0, 0.2])
+    assert out.loc["small", "score_min"] == 0.1
+    with pytest.raises(DataError, match=r"Column 'tier' in `pyramid` must be one of"):
+        ti.tier_summary(p.assign(tier=["gold", "VIP", "VIP", "VIP"]))
+
+
+# ------------------------------------------------------------------------------------------
+# migration
+# ------------------------------------------------------------------------------------------
+
+
+def test_tier_migration_hand_checked():
+    before = pd.Series({"a": "small", "b": "VIP", "c": "major", "d": "ordinary"})
+    after = pd.Series({"a": "major", "b": "ordinary", "c": "major", "e": "small"})
+    m = ti.tier_migration(before, after)
+    assert m.to_dict("index") == {
+        "a": {"tier_before": "small", "tier_after": "major", "steps": 2, "movement": "moved_up"},
+        "b": {"tier_before": "VIP", "tier_after": "ordinary", "steps": -2, "movement": "moved_down"},
+        "c": {"tier_before": "major", "tier_after": "major", "steps": 0, "movement": "unchanged"},
+        "d": {"tier_before": "ordinary", "tier_after": "no_tier", "steps": 0, "movement": "left"},
+        "e": {"tier_before": "no_tier", "tier_after": "small", "steps": 0, "movement": "entered"},
+    }
+    mat = ti.migration_matrix(m)
+    assert mat.shape == (5, 5)
+    assert mat.to_numpy().sum() == 5
+    assert mat.loc["small", "major"] == 1
+    assert mat.loc["no_tier", "small"] == 1
+    assert mat.loc["ordinary", "no_tier"] == 1
+    with pytest.raises(DataError, match=r"Column 'tier' in `tiers_after` must be one of"):
+        ti.tier_migration(before, after.rename("tier").replace("major", "gold"))
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    b=st.dictionaries(st.text("abcdef", min_size=1, max_size=3), st.sampled_from(ti.TIER_NAMES)),
+    a=st.dictionaries(st.text("abcdef", min_size=1, max_size=3), st.sampled_from(ti.TIER_NAMES)),
+)
+def test_tier_migration_properties(b, a):
+    sb, sa = pd.Series(b, dtype="str"), pd.Series(a, dtype="str")
+    m = ti.tier_migration(sb, sa)
+    assert set(m.index) == set(b) | set(a)
+    assert m.index.is_unique
+    assert ti.migration_matrix(m).to_numpy().sum() == len(m)
+    assert (m["steps"] > 0).sum() == (m["movement"] == "moved_up").sum()
+
+
+# ------------------------------------------------------------------------------------------
+# key accounts
+# ------------------------------------------------------------------------------------------
+
+
+def ka_inputs():
+    ind = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "c", "d", "e"],
+            "sales": [500.0, 300.0, 100.0, 60.0, 40.0],
+            "gross_profit": [200.0, 100.0, 50.0, 30.0, 20.0],
+            "sales_growth": [0.0, 0.5, 1.0, np.nan, 0.3],
+        }
+    )
+    cust = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "c", "d", "e", "f"],
+            "sales_rep": ["r1", "r1", "r2", "r2", "r2", "r2"],
+            "kind": ["company", "company", "company", "individual", "company", "company"],
+            "industry": ["retail", "education", "retail", None, "retail", "retail"],
+            "parent_company": ["G1", None, None, None, None, "G1"],
+        }
+    )
+    inter = pd.DataFrame(
+        {
+            "customer_id": ["a", "c", "c", "e", "b"],
+            "date": pd.to_datetime(["2026-10-01", "2026-09-01", "2026-08-01", "2026-07-01",
+                                    "2024-01-01"]),
+            "type": ["call", "visit", "visit", "email", "visit"],
+        }
+    )
+    return ind, cust, inter
+
+
+def test_key_accounts_hand_checked():
+    ind, cust, inter = ka_inputs()
+    rules = {"sales_share": 0.25, "growth_min": 0.2, "growth_size": 0.5, "rep_share": 0.5,
+             "time_top": 0.2, "profit_share": 0.5, "min_criteria": 2}
+    out = ti.key_accounts(ind, customers=cust, interactions=inter, as_of="2026-10-31",
+                          rules=rules)
+    # profit total 400: a (before 0) crosses 50% -> leader; b starts at 50% -> not
+    assert out["profit_leader"].to_dict() == {"a": True, "b": False, "c": False, "d": False,
+                                              "e": False}
+    # sales total 1000: a 50%, b 30% >= 25%
+    assert out["target_critical"].tolist() == [True, True, False, False, False]
+    # median sales 100: b (0.5) and c (1.0) grew >= 20% at >= 100; e grew but is small
+    assert out["growth_room"].tolist() == [False, True, True, False, False]
+    # rep r1 profit 300: a 2/3, b 1/3; r2 100: c .5, d .3, e .2
+    assert out["rep_profit_share"].tolist() == pytest.approx([2 / 3, 1 / 3, 0.5, 0.3, 0.2])
+    assert out["loss_impact"].tolist() == [True, False, True, False, False]
+    # hours in the window: a 0.5, c 6, e 0.25, b 0 (visit outside), d 0; top 20% -> c
+    assert out["contact_hours"].tolist() == [0.5, 0.0, 6.0, 0.0, 0.25]
+    assert out["time_intensive"].tolist() == [False, False, True, False, False]
+    assert out["criteria_met"].tolist() == [3, 2, 3, 0, 0]
+    assert out.loc["a", "criteria"] == "profit_leader, target_critical, loss_impact"
+    assert out.loc["d", "criteria"] == ""
+    assert out["is_key_account"].tolist() == [True, True, True, False, False]
+    # a: company under G1 with f -> group; b: education -> important; c: growth -> strategic
+    assert out["key_account_type"].iloc[:3].tolist() == ["group", "important", "strategic"]
+    assert out["key_account_type"].iloc[3:].isna().all()
+
+
+def test_key_accounts_economic_type_and_missing_interactions():
+    ind, cust, _ = ka_inputs()
+    cust = cust.assign(parent_company=None, industry="retail")
+    with pytest.warns(DataWarning, match="time_intensive"):
+        out = ti.key_accounts(ind, customers=cust, rules={"sales_share": 0.25, "rep_share": 0.5})
+    assert out.loc["a", "key_account_type"] == "economic"
+    assert not out["time_intensive"].any()
+
+
+def test_key_accounts_errors():
+    ind, cust, inter = ka_inputs()
+    with pytest.raises(DataError, match=r"Column 'sales_growth' not found in `indicators`"):
+        ti.key_accounts(ind.drop(columns="sales_growth"), customers=cust, interactions=inter,
+                        as_of="2026-10-31")
+    with pytest.raises(DataError, match="`rules` has unknown rule 'profit'"):
+        ti.key_accounts(ind, customers=cust, interactions=inter, as_of="2026-10-31",
+                        rules={"profit": 1})
+    with pytest.raises(DataError, match="`as_of` is required"):
+        ti.key_accounts(ind, customers=cust, interactions=inter)
+    with pytest.raises(DataError, match=r"Column 'type' not found in `interactions`"):
+        ti.key_accounts(ind, customers=cust, interactions=inter.drop(columns="type"),
+                        as_of="2026-10-31")
+
+
+# ------------------------------------------------------------------------------------------
+# service levels
+# ------------------------------------------------------------------------------------------
+
+
+def calls_frame(rows):
+    return pd.DataFrame(rows, columns=["customer_id", "at", "wait_seconds", "answered"]).assign(
+        at=lambda d: pd.to_datetime(d["at"])
+    )
+
+
+def test_service_levels_hand_checked():
+    tiers = pd.Series({"v1": "VIP", "v2": "VIP", "m1": "major", "s1": "small", "bad": "VIP"})
+    cust = pd.DataFrame({"customer_id": ["v1", "v2", "m1", "s1", "bad"],
+                         "blacklisted": [False, False, False, False, True]})
+    calls = calls_frame([
+        ("v1", "2026-10-01 09:00", 5.0, True),
+        ("v1", "2026-10-02 09:00", 20.0, True),    # exactly 20 s: within
+        ("v2", "2026-10-03 09:00", 21.0, True),    # late
+        ("v2", "2026-10-04 09:00", 3.0, False),    # abandoned: counts against
+        ("m1", "2026-10-04 09:00", 10.0, True),
+        ("s1", "2026-10-05 09:00", 50.0, True),
+        ("bad", "2026-10-05 09:00", 1.0, True),    # blacklisted: own group, not VIP
+        ("zz", "2026-10-05 09:00", 1.0, True),     # no tier
+        ("m1", "2026-11-01 09:00", 1.0, True),     # after as_of
+    ])
+    out = ti.service_levels(calls, tiers, customers=cust, as_of="2026-10-31")
+    assert list(out.index) == ["VIP", "major", "ordinary", "small", "unranked", "blacklisted"]
+    assert out["priority"].tolist() == [1, 2, 3, 4, 5, 6]
+    assert out["calls"].tolist() == [4, 1, 0, 1, 1, 1]
+    assert out["within_threshold"].tolist() == [2, 1, 0, 0, 1, 1]
+    assert out.loc["VIP", "service_level"] == 0.5
+    assert out.loc["VIP", "target"] == 0.9
+    assert out.loc["major", "target"] == 0.85
+    assert math.isnan(out.loc["ordinary", "service_level"])
+    assert out.loc["VIP", "gap"] == pytest.approx(-0.4)
+    # ordinary: no calls; unranked and blacklisted: no target -> empty
+    assert out["met"].isna().tolist() == [False, False, True, False, True, True]
+    assert out["met"].fillna(True).tolist() == [False, True, True, False, True, True]
+    assert math.isnan(out.loc["blacklisted", "target"])
+    # a threshold of 25 s counts the 21 s call
+    assert ti.service_levels(calls, tiers, customers=cust, as_of="2026-10-31",
+                             threshold_seconds=25).loc["VIP", "within_threshold"] == 3
+
+
+def test_service_levels_excluded_and_errors():
+    tiers = pd.Series({"a": "VIP"})
+    calls = calls_frame([("a", "2026-10-01", np.nan, True), ("a", "2026-10-01", 1.0, True)])
+    with pytest.warns(DataWarning, match="1 answered calls"):
+        out = ti.service_levels(calls, tiers)
+    assert out.loc["VIP", "excluded"] == 1
+    assert out.loc["VIP", "calls"] == 1
+    with pytest.raises(DataError, match=r"Column 'wait_seconds' not found in `service_calls`"):
+        ti.service_levels(calls.drop(columns="wait_seconds"), tiers)
+    with pytest.raises(DataError, match="`threshold_seconds` must be a number"):
+        ti.service_levels(calls, tiers, threshold_seconds=-1)
+    with pytest.raises(DataError, match="`targets` must be shares"):
+        ti.service_levels(calls, tiers, targets={"VIP": 90})
+
+
+def test_service_priority_blacklisted_always_last():
+    tiers = pd.Series({"a": "VIP", "b": "small"})
+    cust = pd.DataFrame({"customer_id": ["a", "b", "c"], "blacklisted": [True, False, True]})
+    out = ti.service_priority(tiers, customers=cust)
+    assert out["service_group"].to_dict() == {"a": "blacklisted", "b": "small",
+                                              "c": "blacklisted"}
+    assert out["priority"].max() == out.loc["a", "priority"]
+
+
+def test_care_plans_cover_every_tier_and_have_texts():
+    from crm_lib import labels
+
+    table = ti.care_plan_table()
+    assert set(ti.TIER_NAMES) | {ti.BLACKLISTED} == set(table.index)
+    for key in table.to_numpy().ravel().tolist() + list(table.columns):
+        assert labels.label(key, "en") != key
+        assert labels.label(key, "zh") != key
+
+
+# ------------------------------------------------------------------------------------------
+# the sample company, against a plain pandas recomputation
+# ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sample():
+    if not (SAMPLE / "transactions.csv").exists() and not (SAMPLE / "transactions.parquet").exists():
+        pytest.skip("data/sample is not there")
+    import crm_lib as crm
+
+    return crm.load_dataset(SAMPLE)
+
+
+def test_sample_abc_against_plain_pandas(sample):
+    from crm_lib import summary
+
+    as_of = sample.month_end("")
+    tx = sample.transactions
+    tot = summary.totals(tx, as_of=as_of)
+    ours = ti.abc_classes(tot["sales"])
+    # plain pandas: sort by sales (ties by id), cumulative share before each customer
+    t = tx.loc[tx["date"] <= as_of]
+    sales = t.groupby("customer_id")["amount"].sum().clip(lower=0).rename("v").reset_index()
+    sales = sales.sort_values(["v", "customer_id"], ascending=[False, True])
+    before = (sales["v"].cumsum() - sales["v"]) / sales["v"].sum()
+    sales["cls"] = np.where(before < 0.7, "A", np.where(before < 0.9, "B", "C"))
+    expected = sales.set_index("customer_id")["cls"]
+    pd.testing.assert_series_equal(
+        ours.sort_index(), expected.sort_index(), check_names=False, check_dtype=False,
+        check_index_type=False,
+    )
+    share_a = sales.loc[sales["cls"] == "A", "v"].sum() / sales["v"].sum()
+    assert 0.7 <= share_a < 0.71
+
+
+def test_sample_pyramid_against_plain_pandas(sample):
+    as_of = sample.month_end("")
+    tx, cust = sample.transactions, sample.customers
+    ours = ti.pyramid_tiers(ti.pyramid_indicators(tx, cust, as_of=as_of))
+
+    # plain pandas recomputation of the six indicators
+    t = tx.loc[tx["date"] <= as_of].assign(gp=lambda d: d["amount"] - d["cost"])
+    start = as_of - pd.DateOffset(months=12) + pd.Timedelta(days=1)
+    prev_start = start - pd.DateOffset(months=12)
+    ids = t.groupby("customer_id").size().index
+    cum = t.groupby("customer_id")["amount"].sum()
+    w = t.loc[t["date"] >= start]
+    p = t.loc[(t["date"] >= prev_start) & (t["date"] < start)]
+    ws = w.groupby("customer_id")["amount"].sum().reindex(ids, fill_value=0.0)
+    wg = w.groupby("customer_id")["gp"].sum().reindex(ids, fill_value=0.0)
+    ps = p.groupby("customer_id")["amount"].sum().reindex(ids, fill_value=0.0)
+    pg = p.groupby("customer_id")["gp"].sum().reindex(ids, fill_value=0.0)
+    first = t.loc[t["amount"] > 0].groupby("customer_id")["date"].min().reindex(ids)
+    months = ((as_of.year - first.dt.year) * 12 + as_of.month - first.dt.month + 1).clip(1, 12)
+
+    def growth(c, q):
+        g = pd.Series(np.nan, index=c.index)
+        g[q > 0] = (c[q > 0] - q[q > 0]) / q[q > 0]
+        g[(q <= 0) & (c <= 0)] = 0.0
+        return g
+
+    c = cust.set_index("customer_id").reindex(ids)
+    credit = c["credit_rating"].map({"A": 1.0, "B": 0.75, "C": 0.5, "D": 0.25}).fillna(0.5)
+    credit[c["blacklisted"].fillna(False).astype(bool)] = 0.0
+    raw = pd.DataFrame({
+        "cumulative_sales": cum,
+        "average_sales": ws / months.fillna(12),
+        "profit_margin": (wg / ws).where(ws > 0),
+        "sales_growth": growth(ws, ps),
+        "profit_growth": growth(wg, pg),
+        "credit_status": credit,
+    })
+    weights = {"cumulative_sales": .30, "average_sales": .20, "profit_margin": .15,
+               "sales_growth": .10, "profit_growth": .10, "credit_status": .15}
+    score = sum(
+        wt * ((raw[k].round(9).rank() - 1) / (raw[k].notna().sum() - 1)).fillna(0.5)
+        for k, wt in weights.items()
+    )
+    order = score.rename("s").reset_index().sort_values(["s", "customer_id"],
+                                                        ascending=[False, True])
+    n = len(order)
+    bounds = [math.ceil(n * x - 1e-9) for x in (0.01, 0.05, 0.20, 1.0)]
+    pos = np.arange(1, n + 1)
+    order["tier"] = np.select([pos <= bounds[0], pos <= bounds[1], pos <= bounds[2]],
+                              ["VIP", "major", "ordinary"], "small")
+    expected = order.set_index("customer_id")["tier"]
+
+    assert ours["score"].sort_index().to_numpy() == pytest.approx(score.sort_index().to_numpy())
+    pd.testing.assert_series_equal(ours["tier"].sort_index(), expected.sort_index(),
+                                   check_names=False, check_dtype=False, check_index_type=False)
+    counts = ours["tier"].value_counts()
+    assert counts["VIP"] == math.ceil(0.01 * n)
+
+
+def test_sample_key_accounts_and_service_levels_run(sample):
+    as_of = sample.month_end("")
+    ind = ti.pyramid_indicators(sample.transactions, sample.customers, as_of=as_of)
+    ka = ti.key_accounts(ind, customers=sample.customers, interactions=sample.interactions,
+                         as_of=as_of)
+    assert ka["is_key_account"].sum() > 0
+    assert set(ka["key_account_type"].dropna()) <= set(ti.KEY_ACCOUNT_TYPES)
+    tiers = ti.pyramid_tiers(ind)["tier"]
+    sl = ti.service_levels(sample.service_calls, tiers, customers=sample.customers, as_of=as_of)
+    assert sl["calls"].sum() == (sample.service_calls["at"] < as_of + pd.Timedelta(days=1)).sum()
+    assert sl.index[-1] == "blacklisted"
