@@ -152,14 +152,14 @@ def test_no_missing_catalogue_keys_in_code_and_notebooks():
     assert missing == [], f"keys missing from crm_lib/catalogue/*.yaml: {missing}"
 
 
-def test_schema_columns_have_labels():
-    schema = pytest.importorskip("crm_lib.schema")
-    tables = getattr(schema, "TABLES", None) or getattr(schema, "COLUMNS", None)
-    if not isinstance(tables, dict):
-        pytest.skip("crm_lib.schema exposes no table → columns mapping")
-    cols = set()
-    for spec in tables.values():
-        cols |= set(spec if not isinstance(spec, dict) else spec.keys())
+def test_schema_tables_and_columns_have_labels():
+    from crm_lib import schema
+
+    cols = set(schema.TABLES)
+    for spec in schema.TABLES.values():
+        cols |= set(spec.names)
     missing = sorted(c for c in cols if isinstance(c, str) and not labels.has_label(c)
                      and not c.startswith(("exp_", "perc_", "imp_")))
-    assert missing == [], f"data-model columns without a catalogue entry: {missing}"
+    assert missing == [], f"data-model tables and columns without a catalogue entry: {missing}"
+    values = set(schema.KINDS) | set(schema.CHANNELS) | set(schema.INTERACTION_TYPES)
+    assert sorted(v for v in values if not labels.has_label(v)) == []

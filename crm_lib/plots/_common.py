@@ -9,7 +9,7 @@ These functions only arrange and draw; they compute no analysis results.
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
 import numpy as np
@@ -23,7 +23,7 @@ from crm_lib.labels import label, localize
 
 __all__ = [
     "TEMPLATE", "style_figure", "quality_table", "bar", "pareto", "heatmap", "line", "funnel",
-    "quadrant_scatter", "table",
+    "quadrant_scatter", "table", "table_sizes",
 ]
 
 FONT_FAMILY = ('"Noto Sans", "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", '
@@ -478,3 +478,36 @@ def quality_table(quality: pd.DataFrame, *, lang: str = "en", title: str | None 
     return table(ordered.reset_index(drop=True), lang=lang, title=title, max_rows=max_rows,
                  index=False, fill_colors=colors)
 
+
+
+def table_sizes(tables: Mapping[str, pd.DataFrame | None], *, lang: str = "en",
+                title: str | None = "table_row_counts") -> go.Figure:
+    """Rows per table of a dataset, as horizontal bars (absent tables are marked "not provided").
+
+    Parameters
+    ----------
+    tables : mapping of str to DataFrame or None
+        E.g. ``Dataset.tables()`` or ``{name: getattr(ds, name) for name in schema.TABLE_NAMES}``.
+    lang : {"en", "zh"}
+    title : str, optional
+        Catalogue key of the title.
+
+    Returns
+    -------
+    plotly Figure
+        One bar per table, in the mapping's order, labelled with the row count.
+
+    Examples
+    --------
+    >>> fig = table_sizes({"customers": pd.DataFrame({"a": [1, 2]}), "surveys": None}, lang="zh")
+    >>> list(fig.data[0].y), list(fig.data[0].x), list(fig.data[0].text)
+    (['客户', '满意度调查'], [2, 0], ['2', '未提供'])
+    """
+    names = list(tables)
+    rows = [0 if tables[n] is None else len(tables[n]) for n in names]
+    text = [label("missing_table", lang) if tables[n] is None else f"{r:,}" for n, r in zip(names, rows, strict=True)]
+    fig = go.Figure(go.Bar(y=[_text(label(n, lang)) for n in names], x=rows, orientation="h",
+                           text=[_text(t) for t in text], textposition="auto"))
+    fig.update_layout(xaxis_title_text=_text(label("rows", lang)), yaxis={"autorange": "reversed"},
+                      height=120 + 32 * len(names))
+    return style_figure(fig, title=title, lang=lang)

@@ -1,0 +1,852 @@
+"""The monthly report batch: every analysis notebook, executed with papermill, as offline HTML.
+
+``python -m crm_lib report --month 2026-10 --data data/sample --out reports`` (or the ``crm-report``
+console script) checks everything first (data folder, month, notebook names, each notebook's
+``parameters`` cell, the kernel), then runs the notebooks in worker processes and writes, per
+month, ``reports/<month>/``:
+
+* ``<notebook>.html`` -- the report: code hidden, plotly.js embedded (opens offline);
+* ``<notebook>.ipynb`` -- the executed notebook; ``<notebook>.failed.ipynb`` when it failed;
+* ``<notebook>.<table>.csv`` -- the key tables the notebook exported with
+  :func:`crm_lib._notebook.export_table` (UTF-8 with BOM, formula cells neutralised);
+* ``cards/<customer_id>.html`` -- customer information cards with ``--cards``;
+* ``index.html`` -- every report with its status, run time and the data-quality summary, and
+  ``manifest.json`` -- the same as data.
+
+Every file is written under a temporary folder and renamed into place, so an interrupted run never
+leaves a half-written report; a failed notebook keeps the previous good report of that month and
+stores its executed notebook for inspection. Exit status: 0 all reports written, 1 some failed,
+2 nothing ran (bad arguments).
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import contextlib
+import html
+import json
+import multiprocessing
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import MappingProxyType
+
+import pandas as pd
+
+from crm_lib._errors import DataError
+from crm_lib._notebook import BATCH_ENV, EXPORT_DIR_ENV
+
+SHARED_PARAMETERS: tuple[str, ...] = ("data_dir", "mapping", "month", "lang", "mask_pii")
+"""Parameters every notebook declares in its ``parameters`` cell (docs/conventions.md)."""
+
+LANGS: tuple[str, ...] = ("en", "zh")
+KERNEL = "crm-workbook"
+EXECUTION_TIMEOUT = 600
+"""Seconds a single cell may run before the notebook counts as failed."""
+TIMEOUT_MARGIN = 0.95
+"""A cell that ran this share of the timeout or longer counts as timed out (even if papermill
+reported success: an nbclient bug can let a stalled cell 'succeed' at the timeout)."""
+START_TIMEOUT = 120
+DEFAULT_TOP_CARDS = 20
+KERNEL_ENV = MappingProxyType({BATCH_ENV: "1", "PLOTLY_RENDERER": "notebook"})
+"""Environment of every kernel the batch starts: no widgets; plotly.js embedded in each report."""
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
+CONFIG_NAME = "batch.yaml"
+MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+CARD_PARAMETER = "customer_id"
+CARD_NOTEBOOK = "40_customer_card"
+
+
+class BatchError(DataError):
+    """A problem found before anything runs: one line, printed as ``crm-report: error: …``."""
+
+
+# --- configuration -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BatchConfig:
+    """``notebooks/batch.yaml``: notebook-specific parameters and the batch's knobs."""
+
+    parameters: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    exclude: tuple[str, ...] = ()
+    execution_timeout: float = EXECUTION_TIMEOUT
+    card_notebook: str = CARD_NOTEBOOK
+    card_parameter: str = CARD_PARAMETER
+    card_top: int = DEFAULT_TOP_CARDS
+
+
+def read_config(path: str | Path) -> BatchConfig:
+    """Read ``batch.yaml`` (missing file: the defaults).
+
+    Parameters
+    ----------
+    path : path
+        The config file.
+
+    Returns
+    -------
+    BatchConfig
+
+    Examples
+    --------
+    >>> read_config("/nonexistent/batch.yaml").card_notebook
+    '40_customer_card'
+    """
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        return BatchConfig()
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise BatchError(f"{path}: not valid YAML ({str(exc).splitlines()[0]}).") from None
+    known = {"notebooks", "exclude", "execution_timeout", "cards"}
+    if not isinstance(raw, dict) or set(raw) - known:
+        extra = sorted(set(raw) - known) if isinstance(raw, dict) else type(raw).__name__
+        raise BatchError(f"{path}: expected the keys {sorted(known)}, got {extra}.")
+    nbs = raw.get("notebooks") or {}
+    if not isinstance(nbs, dict) or not all(isinstance(v, dict) or v is None for v in nbs.values()):
+        raise BatchError(f"{path}: `notebooks` must map notebook names to {{parameter: value}}.")
+    shared = {str(k): sorted(set(v or {}) & set(SHARED_PARAMETERS)) for k, v in nbs.items()}
+    clash = {k: v for k, v in shared.items() if v}
+    if clash:
+        name, params = next(iter(clash.items()))
+        raise BatchError(f"{path}: {name} sets the shared parameter(s) {params}; those come from the "
+                         "command line.")
+    cards = raw.get("cards") or {}
+    if not isinstance(cards, dict) or set(cards) - {"notebook", "parameter", "top"}:
+        raise BatchError(f"{path}: `cards` takes notebook, parameter and top.")
+    timeout = raw.get("execution_timeout", EXECUTION_TIMEOUT)
+    if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
+        raise BatchError(f"{path}: `execution_timeout` must be a positive number of seconds, got {timeout!r}.")
+    exclude = raw.get("exclude") or []
+    if not isinstance(exclude, list):
+        raise BatchError(f"{path}: `exclude` must be a list of notebook names.")
+    return BatchConfig(
+        parameters={str(k).removesuffix(".ipynb"): dict(v or {}) for k, v in nbs.items()},
+        exclude=tuple(str(x).removesuffix(".ipynb") for x in exclude),
+        execution_timeout=float(timeout),
+        card_notebook=str(cards.get("notebook", CARD_NOTEBOOK)).removesuffix(".ipynb"),
+        card_parameter=str(cards.get("parameter", CARD_PARAMETER)),
+        card_top=int(cards.get("top", DEFAULT_TOP_CARDS)),
+    )
+
+
+# --- jobs and results ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Job:
+    """One notebook execution."""
+
+    notebook: str          # absolute path of the source notebook
+    name: str              # report name: notebook stem, or cards/<id>
+    month: str
+    parameters: Mapping[str, object]
+    work: str              # temporary folder of this job
+    cwd: str
+    kernel: str
+    timeout: float
+
+
+@dataclass
+class Result:
+    """What one notebook execution produced."""
+
+    name: str
+    month: str
+    status: str            # "ok" or "failed"
+    seconds: float
+    title: str = ""
+    error: str = ""
+    cell: int | None = None
+    files: list[str] = field(default_factory=list)   # relative to the job's work folder
+    finished_at: str = ""
+
+
+@contextlib.contextmanager
+def _environ(values: Mapping[str, str]) -> Iterator[None]:
+    """Set environment variables for the kernels started inside the block, then restore them."""
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _title(nb) -> str:
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("#"):
+                    return line.lstrip("#").strip()
+    return ""
+
+
+def _export_html(nb, title: str) -> str:
+    """Standalone HTML with code and prompts hidden; outputs (plotly.js included) kept as they are."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True, exclude_raw=True)
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title or "report"}})
+    return body
+
+
+def _first_line(text: str) -> str:
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(text)).strip()
+    return text.splitlines()[0] if text else ""
+
+
+def run_job(job: Job) -> Result:
+    """Execute one notebook with papermill and export it; never raises for a notebook's failure.
+
+    Parameters
+    ----------
+    job : Job
+
+    Returns
+    -------
+    Result
+        ``status`` "ok" with the HTML, executed notebook and CSV files, or "failed" with the error,
+        the failing cell's execution count and the executed notebook (``<name>.failed.ipynb``).
+    """
+    import nbformat
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    work = Path(job.work)
+    stem = job.name
+    export_dir = work / f"{stem}.csv.d"
+    (work / stem).parent.mkdir(parents=True, exist_ok=True)
+    executed = work / f"{stem}.ipynb"
+    env = {**KERNEL_ENV, EXPORT_DIR_ENV: str(export_dir)}
+    result = Result(name=stem, month=job.month, status="ok", seconds=0.0)
+    start = time.perf_counter()
+    try:
+        with _environ(env):
+            pm.execute_notebook(job.notebook, str(executed), parameters=dict(job.parameters),
+                                kernel_name=job.kernel, cwd=job.cwd, progress_bar=False,
+                                log_output=False, start_timeout=START_TIMEOUT,
+                                execution_timeout=job.timeout)
+    except PapermillExecutionError as exc:
+        result.status, result.cell = "failed", exc.exec_count
+        result.error = f"{exc.ename}: {_first_line(exc.evalue)}"
+    except Exception as exc:  # kernel died, kernel missing, timeout outside a cell, ...
+        result.status, result.error = "failed", f"{type(exc).__name__}: {_first_line(exc)}"
+    result.seconds = round(time.perf_counter() - start, 2)
+    nb = nbformat.read(executed, as_version=4) if executed.is_file() else None
+    if nb is not None:
+        result.title = _title(nb)
+    if nb is not None and result.status == "ok":
+        for cell in nb.cells:
+            duration = (cell.get("metadata", {}).get("papermill", {}) or {}).get("duration") or 0
+            if duration >= TIMEOUT_MARGIN * job.timeout:
+                result.status = "failed"
+                result.cell = cell.get("execution_count")
+                result.error = (f"TimeoutError: the cell ran {duration:.0f} s, at the execution "
+                                f"timeout of {job.timeout:.0f} s")
+                break
+    if result.status == "ok":
+        try:
+            (work / f"{stem}.html").write_text(_export_html(nb, result.title), encoding="utf-8")
+        except Exception as exc:
+            result.status, result.error = "failed", f"HTML export: {type(exc).__name__}: {_first_line(exc)}"
+    if result.status == "ok":
+        result.files = [f"{stem}.html", f"{stem}.ipynb"]
+        if export_dir.is_dir():
+            for csv in sorted(export_dir.glob("*.csv")):
+                target = work / f"{stem}.{csv.name}"
+                os.replace(csv, target)
+                result.files.append(target.relative_to(work).as_posix())
+    elif executed.is_file():
+        failed = work / f"{stem}.failed.ipynb"
+        os.replace(executed, failed)
+        result.files = [failed.relative_to(work).as_posix()]
+    shutil.rmtree(export_dir, ignore_errors=True)
+    result.finished_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return result
+
+
+# --- validation ----------------------------------------------------------------------------------
+
+
+def parse_months(value: str) -> list[str]:
+    """``"2026-01..2026-03"`` → ``["2026-01", "2026-02", "2026-03"]``; a single month or a comma list.
+
+    Parameters
+    ----------
+    value : str
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> parse_months("2025-11..2026-02")
+    ['2025-11', '2025-12', '2026-01', '2026-02']
+    >>> parse_months("2026-01,2026-03")
+    ['2026-01', '2026-03']
+    """
+    out: list[str] = []
+    for part in str(value).split(","):
+        part = part.strip()
+        if ".." in part:
+            a, b = (x.strip() for x in part.split("..", 1))
+            for m in (a, b):
+                if not MONTH_RE.match(m):
+                    raise BatchError(f"`--months` must look like 2026-01..2026-12, got {value!r}.")
+            if a > b:
+                raise BatchError(f"`--months` runs backwards: {a} is after {b}.")
+            out += [str(p) for p in pd.period_range(a, b, freq="M")]
+        else:
+            if not MONTH_RE.match(part):
+                raise BatchError(f"`--months` must look like 2026-01..2026-12 or 2026-01,2026-02, got {value!r}.")
+            out.append(part)
+    return list(dict.fromkeys(out))
+
+
+def discover_notebooks(folder: Path, config: BatchConfig) -> list[str]:
+    """The notebooks of the monthly batch: every ``*.ipynb`` of ``folder`` except the card notebook
+    and the config's ``exclude`` list, in name order."""
+    skip = {config.card_notebook, *config.exclude}
+    return [p.stem for p in sorted(folder.glob("*.ipynb")) if p.stem not in skip]
+
+
+def _type_ok(value: object, inferred: str) -> bool:
+    checks = {"str": lambda v: isinstance(v, str), "bool": lambda v: isinstance(v, bool),
+              "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+              "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)}
+    return checks.get(inferred, lambda v: True)(value)
+
+
+def declared_parameters(path: str | Path) -> dict[str, str]:
+    """The names (and annotated types) assigned in a notebook's cell tagged ``parameters``.
+
+    Read with Python's ``ast`` rather than ``papermill.inspect_notebook``, whose line parser skips
+    any line with a second ``=`` (e.g. in a comment such as ``("" = canonical names)``).
+
+    Parameters
+    ----------
+    path : path
+        The notebook.
+
+    Returns
+    -------
+    dict
+        ``{name: type}`` in the cell's order; the type is the annotation (``"str"``, ``"bool"``,
+        ...) or ``""``. Empty when no cell is tagged ``parameters``.
+
+    Raises
+    ------
+    BatchError
+        The notebook cannot be read, or the parameters cell is not valid Python.
+    """
+    import ast
+
+    import nbformat
+
+    path = Path(path)
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception as exc:
+        raise BatchError(f"{path.name}: cannot read the notebook ({type(exc).__name__}: "
+                         f"{_first_line(exc)}).") from None
+    cells = [c for c in nb.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])]
+    if not cells:
+        return {}
+    try:
+        tree = ast.parse(cells[0].source)
+    except SyntaxError as exc:
+        raise BatchError(f"{path.name}: the parameters cell is not valid Python (line {exc.lineno}: "
+                         f"{exc.msg}).") from None
+    out: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            out[node.target.id] = ast.unparse(node.annotation)
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    out.setdefault(target.id, "")
+    return out
+
+
+def check_notebook(path: Path, extra: Mapping[str, object] = MappingProxyType({}),
+                   required: Sequence[str] = SHARED_PARAMETERS) -> None:
+    """Refuse a notebook whose ``parameters`` cell lacks the shared parameters (or ``extra``).
+
+    Without a cell tagged ``parameters`` papermill would inject the values *before* the defaults,
+    which then silently win; this check turns that into an error before the batch runs.
+
+    Raises
+    ------
+    BatchError
+        One line naming the notebook and the missing parameters.
+    """
+    declared = declared_parameters(path)
+    if not declared:
+        raise BatchError(f"{path.name} has no code cell tagged 'parameters'; tag the cell that declares "
+                         f"{', '.join(required)}.")
+    missing = [p for p in [*required, *extra] if p not in declared]
+    if missing:
+        raise BatchError(f"{path.name}: its parameters cell does not declare {', '.join(missing)}.")
+    for name, value in extra.items():
+        if not _type_ok(value, declared[name]):
+            raise BatchError(f"{CONFIG_NAME}: {path.stem}.{name} must be {declared[name]} (as declared in "
+                             f"the notebook), got {value!r}.")
+
+
+def _check_kernel(name: str) -> None:
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        KernelSpecManager().get_kernel_spec(name)
+    except NoSuchKernel:
+        raise BatchError(
+            f"Jupyter kernel {name!r} not found. Install it with: .venv/bin/python -m ipykernel "
+            f"install --sys-prefix --name {name}"
+        ) from None
+
+
+def select_cards(ds, spec: str, *, as_of: pd.Timestamp, top: int = DEFAULT_TOP_CARDS) -> list[str]:
+    """The customers whose information cards the batch renders.
+
+    Parameters
+    ----------
+    ds : Dataset
+        The loaded dataset.
+    spec : str
+        ``"key"`` (key accounts, :func:`crm_lib.tiering.key_accounts` at ``as_of``), ``"top"`` or
+        ``"top:N"`` (the N customers with the highest sales in the 12 months to ``as_of``), or a
+        comma-separated list of customer ids.
+    as_of : Timestamp
+        The report month's last day.
+    top : int
+        N for a bare ``"top"``.
+
+    Returns
+    -------
+    list of str
+        Customer ids in report order.
+    """
+    from crm_lib import summary
+
+    spec = (spec or "key").strip()
+    known = pd.Index(ds.customers["customer_id"].dropna())
+    if spec == "key":
+        from crm_lib import tiering
+
+        ind = tiering.pyramid_indicators(ds.transactions, ds.customers, as_of=as_of)
+        ka = tiering.key_accounts(ind, customers=ds.customers, interactions=ds.interactions, as_of=as_of)
+        ka = ka[ka["is_key_account"]].sort_values("sales", ascending=False, kind="stable")
+        return [str(x) for x in ka.index]
+    m = re.fullmatch(r"top(?::(\d+))?", spec)
+    if m:
+        n = int(m.group(1) or top)
+        if n < 1:
+            raise BatchError(f"`--cards top:N` needs N of at least 1, got {n}.")
+        start = (as_of.to_period("M") - 11).to_timestamp()
+        tot = summary.totals(ds.transactions, start=start, as_of=as_of)
+        tot = tot[tot.index.isin(known)].sort_values("sales", ascending=False, kind="stable")
+        return [str(x) for x in tot.index[:n]]
+    ids = [x.strip() for x in spec.split(",") if x.strip()]
+    unknown = [x for x in ids if x not in known]
+    if unknown:
+        raise BatchError(f"`--cards`: {len(unknown)} customer id(s) not in customers: "
+                         f"{', '.join(map(repr, unknown[:5]))}. Use key, top, top:N or customer ids.")
+    return list(dict.fromkeys(ids))
+
+
+def _safe_name(customer_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", customer_id)[:80] or "_"
+
+
+# --- writing a month -----------------------------------------------------------------------------
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _commit(results: list[Result], work: Path, final: Path) -> None:
+    """Move a month's finished files into place, one rename per file."""
+    final.mkdir(parents=True, exist_ok=True)
+    for r in results:
+        (final / r.name).parent.mkdir(parents=True, exist_ok=True)
+        base = final / r.name
+        if r.status == "ok":
+            keep = set(r.files)
+            for old in base.parent.glob(f"{base.name}.*.csv"):
+                if old.relative_to(final).as_posix() not in keep:
+                    old.unlink()
+            with contextlib.suppress(FileNotFoundError):
+                (final / f"{r.name}.failed.ipynb").unlink()
+        for rel in r.files:
+            (final / rel).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(work / rel, final / rel)
+
+
+def _quality_summary(quality: pd.DataFrame) -> dict:
+    counts = quality["severity"].value_counts()
+    return {"counts": {k: int(v) for k, v in counts.items()},
+            "rows": quality.astype({"rows": "int64"}).to_dict(orient="records")}
+
+
+def _manifest(final: Path) -> dict:
+    path = final / "manifest.json"
+    if path.is_file():
+        with contextlib.suppress(ValueError, OSError):
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(data, dict) and isinstance(data.get("reports"), dict):
+                return data
+    return {"reports": {}}
+
+
+_CSS = """
+body{font-family:"Noto Sans","Noto Sans CJK SC","PingFang SC","Microsoft YaHei",Arial,sans-serif;
+margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
+h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem}
+table{border-collapse:collapse;width:100%;font-size:.92rem}
+th,td{border-bottom:1px solid #ddd;padding:.35rem .5rem;text-align:left;vertical-align:top}
+th{background:#1f5f8b;color:#fff}.ok{color:#2e7d32;font-weight:600}.failed{color:#c0392b;font-weight:600}
+.error{color:#c0392b;font-size:.85rem}.meta{color:#555;font-size:.9rem}.sev-error{background:#f8d7d4}
+.sev-warning{background:#fdf0d0}.sev-info{background:#e8f1f8}
+"""
+
+
+def render_index(month: str, manifest: dict, *, lang: str) -> str:
+    """The month's ``index.html``: reports with status and run time, cards, the data-quality summary.
+
+    Every text from notebooks or data is HTML-escaped.
+    """
+    from crm_lib.labels import label
+
+    def t(key: str, **kw) -> str:
+        return html.escape(label(key, lang, **kw))
+
+    def esc(x: object) -> str:
+        return html.escape(str(x))
+
+    def link(rel: str, text: str) -> str:
+        return f'<a href="{html.escape(rel, quote=True)}">{esc(text)}</a>'
+
+    rows, cards = [], []
+    for name, r in sorted(manifest["reports"].items()):
+        status = r.get("status", "not_run")
+        parts = []
+        if status == "ok" or r.get("previous_html"):
+            parts.append(link(f"{name}.html", r.get("title") or name) if status == "ok"
+                         else esc(r.get("title") or name))
+        else:
+            parts.append(esc(r.get("title") or name))
+        if status != "ok" and r.get("previous_html"):
+            parts.append(f'<br><span class="meta">{link(name + ".html", label("previous_report", lang))}'
+                         f' ({esc(r.get("previous_at", ""))})</span>')
+        if r.get("error"):
+            cell = f"[{r['cell']}] " if r.get("cell") is not None else ""
+            parts.append(f'<div class="error">{esc(cell + r["error"])}</div>')
+        files = r.get("files", [])
+        csvs = " ".join(link(f, Path(f).name.removeprefix(Path(name).name + ".")) for f in files
+                        if f.endswith(".csv"))
+        nbs = " ".join(link(f, Path(f).name) for f in files if f.endswith(".ipynb"))
+        row = (f"<tr><td>{''.join(parts)}</td><td class=\"{esc(status)}\">{t('status_' + status)}</td>"
+               f"<td>{r.get('seconds', 0):.1f} s</td><td>{csvs}</td><td>{nbs}</td>"
+               f"<td class=\"meta\">{esc(r.get('finished_at', ''))}</td></tr>")
+        (cards if name.startswith("cards/") else rows).append(row)
+    head = (f"<tr><th>{t('report')}</th><th>{t('status')}</th><th>{t('run_time')}</th>"
+            f"<th>{t('csv_files')}</th><th>{t('executed_notebook')}</th><th>{t('generated_at')}</th></tr>")
+    q = manifest.get("quality") or {"counts": {}, "rows": []}
+    counts = ", ".join(f"{t(sev)}: {q['counts'].get(sev, 0)}" for sev in ("error", "warning", "info"))
+    qrows = "".join(
+        f'<tr class="sev-{esc(x.get("severity"))}"><td>{esc(label(str(x.get("table")), lang))}</td>'
+        f"<td>{esc(x.get('check'))}</td><td>{esc(label(str(x.get('severity')), lang))}</td>"
+        f"<td>{int(x.get('rows') or 0):,}</td><td>{esc(x.get('examples'))}</td></tr>"
+        for x in q["rows"])
+    qhead = (f"<tr><th>{t('table')}</th><th>{t('check')}</th><th>{t('severity')}</th><th>{t('rows')}</th>"
+             f"<th>{t('examples')}</th></tr>")
+    meta = manifest.get("run", {})
+    lines = [f"{t('data_folder')}: {esc(meta.get('data_dir', ''))}",
+             f"{t('language')}: {esc(meta.get('lang', lang))}"]
+    if meta.get("mask_pii"):
+        lines.append(t("pii_masked"))
+    lines.append(f"{t('generated_at')}: {esc(meta.get('finished_at', ''))}")
+    card_html = (f"<h2>{t('customer_cards')}</h2><table>{head}{''.join(cards)}</table>" if cards else "")
+    html_lang = "zh-CN" if lang == "zh" else "en"
+    return (
+        f'<!DOCTYPE html>\n<html lang="{html_lang}"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{t('report_index_title', month=month)}</title><style>{_CSS}</style></head><body>"
+        f"<h1>{t('report_index_title', month=month)}</h1><p class=\"meta\">{'<br>'.join(lines)}</p>"
+        f"<table>{head}{''.join(rows)}</table>{card_html}"
+        f"<h2>{t('data_quality')}</h2><p>{counts}</p>"
+        + (f"<table>{qhead}{qrows}</table>" if q["rows"] else f"<p>{t('no_quality_issues')}</p>")
+        + "</body></html>\n"
+    )
+
+
+def _update_manifest(final: Path, results: list[Result], quality: dict, run: dict) -> dict:
+    manifest = _manifest(final)
+    for r in results:
+        old = manifest["reports"].get(r.name, {})
+        entry = {k: v for k, v in asdict(r).items() if k not in ("name", "month")}
+        if r.status != "ok":
+            had = old.get("status") == "ok" or old.get("previous_html")
+            if had and (final / f"{r.name}.html").is_file():
+                entry["previous_html"] = True
+                entry["previous_at"] = old.get("finished_at") if old.get("status") == "ok" \
+                    else old.get("previous_at", "")
+                entry["files"] = sorted(set(entry["files"]) | {f for f in old.get("files", [])
+                                                                if not f.endswith(".failed.ipynb")})
+        manifest["reports"][r.name] = entry
+    manifest["quality"] = quality
+    manifest["run"] = run
+    return manifest
+
+
+# --- the command ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Plan:
+    """Everything validated, ready to run."""
+
+    jobs: list[Job]
+    months: list[str]
+    out: Path
+    work: Path
+    quality: dict
+    run: dict
+    lang: str
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="crm-report",
+        description="Run the analysis notebooks for a month and write offline HTML reports.",
+    )
+    when = p.add_mutually_exclusive_group()
+    when.add_argument("--month", default="", help="report month YYYY-MM (default: the latest complete "
+                      "month in the data)")
+    when.add_argument("--months", default="", help="several months: 2026-01..2026-12 or 2026-01,2026-03")
+    p.add_argument("--data", default="data/sample", help="dataset folder (default: data/sample)")
+    p.add_argument("--mapping", default="", help="mapping file for your own export")
+    p.add_argument("--out", default="reports", help="output folder (default: reports)")
+    p.add_argument("--lang", choices=LANGS, default="en", help="report language")
+    p.add_argument("--mask-pii", action="store_true", help="mask names, phones and emails")
+    p.add_argument("--notebooks", default="", help="comma-separated subset of notebooks (names without "
+                   ".ipynb)")
+    p.add_argument("--cards", nargs="?", const="key", default=None, metavar="WHICH",
+                   help="also render customer cards: key (key accounts, the default), top, top:N, or "
+                   "comma-separated customer ids")
+    p.add_argument("--jobs", type=int, default=1, help="notebooks run in parallel (processes)")
+    p.add_argument("--notebook-dir", default=str(NOTEBOOKS_DIR), help=argparse.SUPPRESS)
+    p.add_argument("--config", default="", help=f"batch config (default: <notebook dir>/{CONFIG_NAME})")
+    p.add_argument("--kernel", default=KERNEL, help=f"Jupyter kernel (default: {KERNEL})")
+    p.add_argument("--timeout", type=float, default=None, help="seconds a cell may run (default: "
+                   f"from the config, else {EXECUTION_TIMEOUT})")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return p
+
+
+def plan(args: argparse.Namespace) -> Plan:
+    """Validate the arguments, the data and the notebooks; build the jobs. Runs nothing.
+
+    Raises
+    ------
+    BatchError or DataError
+        One line saying what is wrong.
+    """
+    from crm_lib.data import load_dataset
+
+    nb_dir = Path(args.notebook_dir).resolve()
+    if not nb_dir.is_dir():
+        raise BatchError(f"Notebook folder {nb_dir} not found.")
+    config = read_config(Path(args.config) if args.config else nb_dir / CONFIG_NAME)
+    if args.jobs < 1:
+        raise BatchError(f"`--jobs` must be at least 1, got {args.jobs}.")
+    timeout = float(args.timeout) if args.timeout is not None else config.execution_timeout
+    if timeout <= 0:
+        raise BatchError(f"`--timeout` must be positive, got {args.timeout}.")
+    data = Path(args.data).resolve()
+    if not data.is_dir():
+        raise BatchError(f"Data folder {args.data} not found.")
+    mapping = str(Path(args.mapping).resolve()) if args.mapping else ""
+    if mapping and not Path(mapping).is_file():
+        raise BatchError(f"Mapping file {args.mapping} not found.")
+
+    available = discover_notebooks(nb_dir, config)
+    if args.notebooks:
+        wanted = [x.strip().removesuffix(".ipynb") for x in args.notebooks.split(",") if x.strip()]
+        unknown = [x for x in wanted if x not in available]
+        if unknown:
+            raise BatchError(f"Unknown notebook(s) {', '.join(map(repr, unknown))}; known: "
+                             f"{', '.join(available) or 'none'}.")
+        names = list(dict.fromkeys(wanted))
+    else:
+        names = available
+    stray = sorted(set(config.parameters) - set(available) - {config.card_notebook})
+    if stray:
+        raise BatchError(f"{CONFIG_NAME} sets parameters for {', '.join(stray)}, which is not a notebook "
+                         f"in {nb_dir.name}/.")
+    if not names and not args.cards:
+        raise BatchError(f"No notebooks to run in {nb_dir}.")
+    for name in names:
+        check_notebook(nb_dir / f"{name}.ipynb", config.parameters.get(name, {}))
+    card_nb = nb_dir / f"{config.card_notebook}.ipynb"
+    if args.cards:
+        if not card_nb.is_file():
+            raise BatchError(f"`--cards` needs {card_nb.name} in {nb_dir.name}/, which is missing.")
+        check_notebook(card_nb, config.parameters.get(config.card_notebook, {}),
+                       required=(*SHARED_PARAMETERS, config.card_parameter))
+    _check_kernel(args.kernel)
+
+    ds = load_dataset(data, mapping=mapping or None, mask_pii=args.mask_pii)
+    if args.months:
+        months = parse_months(args.months)
+    elif args.month:
+        if not MONTH_RE.match(args.month):
+            raise BatchError(f"`--month` must look like 2026-10, got {args.month!r}.")
+        months = [args.month]
+    else:
+        months = [ds.month_end("").strftime("%Y-%m")]
+    as_of = {m: ds.month_end(m) for m in months}  # DataError outside the data
+
+    out = Path(args.out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".crm-report-", dir=out))
+    jobs: list[Job] = []
+    for month in months:
+        shared = {"data_dir": str(data), "mapping": mapping, "month": month, "lang": args.lang,
+                  "mask_pii": bool(args.mask_pii)}
+        for name in names:
+            jobs.append(Job(str(nb_dir / f"{name}.ipynb"), name, month,
+                            {**shared, **config.parameters.get(name, {})}, str(work / month),
+                            str(nb_dir), args.kernel, timeout))
+        if args.cards:
+            ids = select_cards(ds, args.cards, as_of=as_of[month], top=config.card_top)
+            for cid in ids:
+                params = {**shared, **config.parameters.get(config.card_notebook, {}),
+                          config.card_parameter: cid}
+                jobs.append(Job(str(card_nb), f"cards/{_safe_name(cid)}", month, params,
+                                str(work / month), str(nb_dir), args.kernel, timeout))
+    for month in months:
+        (work / month / "cards").mkdir(parents=True, exist_ok=True)
+    run = {"data_dir": str(args.data), "lang": args.lang, "mask_pii": bool(args.mask_pii)}
+    return Plan(jobs, months, out, work, _quality_summary(ds.quality), run, args.lang)
+
+
+def execute(p: Plan, *, jobs: int = 1, progress: bool = True) -> list[Result]:
+    """Run the plan's jobs (in ``jobs`` processes) and commit each month as soon as it is complete.
+
+    Returns
+    -------
+    list of Result
+    """
+    from tqdm.auto import tqdm
+
+    pending = {m: sum(j.month == m for j in p.jobs) for m in p.months}
+    done: dict[str, list[Result]] = {m: [] for m in p.months}
+    results: list[Result] = []
+    bar = tqdm(total=len(p.jobs), desc="reports", unit="nb", disable=None if progress else True,
+               file=sys.stderr)
+
+    def finish(r: Result) -> None:
+        results.append(r)
+        done[r.month].append(r)
+        bar.update(1)
+        if r.status != "ok":
+            cell = f"cell {r.cell}: " if r.cell is not None else ""
+            kept = f" (executed notebook: {p.out / r.month / r.files[0]})" if r.files else ""
+            bar.write(f"FAILED {r.month} {r.name}: {cell}{r.error}{kept}", file=sys.stderr)
+        if len(done[r.month]) == pending[r.month]:
+            _finish_month(p, r.month, done[r.month])
+
+    for m in p.months:
+        if pending[m] == 0:
+            _finish_month(p, m, [])
+    try:
+        if jobs == 1 or len(p.jobs) <= 1:
+            for job in p.jobs:
+                finish(run_job(job))
+        else:
+            ctx = multiprocessing.get_context("spawn")
+            with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+                futures = {pool.submit(run_job, job): job for job in p.jobs}
+                for fut in cf.as_completed(futures):
+                    job = futures[fut]
+                    try:
+                        r = fut.result()
+                    except Exception as exc:  # a worker process died
+                        r = Result(job.name, job.month, "failed", 0.0,
+                                   error=f"{type(exc).__name__}: {_first_line(exc)}")
+                    finish(r)
+    finally:
+        bar.close()
+        shutil.rmtree(p.work, ignore_errors=True)
+    return results
+
+
+def _finish_month(p: Plan, month: str, results: list[Result]) -> None:
+    final = p.out / month
+    _commit(results, p.work / month, final)
+    run = {**p.run, "finished_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")}
+    manifest = _update_manifest(final, results, p.quality, run)
+    _write_atomic(final / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1))
+    _write_atomic(final / "index.html", render_index(month, manifest, lang=p.lang))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The ``crm-report`` command (also ``python -m crm_lib report``).
+
+    Returns
+    -------
+    int
+        0 when every report was written, 1 when some notebook failed, 2 when nothing ran.
+    """
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        p = plan(args)
+    except DataError as exc:
+        print(f"crm-report: error: {_first_line(exc)}", file=sys.stderr)
+        return 2
+    try:
+        results = execute(p, jobs=args.jobs, progress=not args.no_progress)
+    except KeyboardInterrupt:
+        print("crm-report: interrupted; finished months are written, the rest is discarded.",
+              file=sys.stderr)
+        return 130
+    failed = [r for r in results if r.status != "ok"]
+    for month in p.months:
+        n = sum(r.month == month for r in results)
+        bad = sum(r.month == month and r.status != "ok" for r in results)
+        print(f"{month}: {n - bad} of {n} reports written, {bad} failed -> {p.out / month / 'index.html'}")
+    if failed:
+        print(f"crm-report: {len(failed)} notebook run(s) failed: "
+              + ", ".join(f"{r.month}/{r.name}" for r in failed), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
