@@ -352,18 +352,19 @@ def churn_reasons(lost_customers: pd.DataFrame, *, by=None, groups=None,
     DataFrame
         Per ``by`` group and reason (every reason, largest first, ties in the order of
         ``reasons``): the ``by`` columns, reason,
-        lost, share, cum_share (shares of the group's losses), reference_share (empty for a reason
-        outside the reference), difference (share − reference_share), preventable (bool).
+        lost_customers (count), share, cum_share (shares of the group's losses),
+        reference_share (empty for a reason outside the reference), difference (share −
+        reference_share), preventable (bool).
 
     Examples
     --------
     >>> lc = pd.DataFrame({"customer_id": ["a", "b", "c", "d"],
     ...                    "reason": ["moved", "staff_indifference", "staff_indifference", "died"]})
-    >>> churn_reasons(lc)[["reason", "lost", "share", "reference_share"]].head(3)
-                   reason  lost  share  reference_share
-    0  staff_indifference     2   0.50             0.68
-    1                died     1   0.25             0.01
-    2               moved     1   0.25             0.03
+    >>> churn_reasons(lc)[["reason", "lost_customers", "share"]].head(3)
+                   reason  lost_customers  share
+    0  staff_indifference               2   0.50
+    1                died               1   0.25
+    2               moved               1   0.25
     """
     by = _as_tuple(by)
     require_columns(lost_customers, [customer_col, reason_col], table="lost_customers")
@@ -384,20 +385,20 @@ def churn_reasons(lost_customers: pd.DataFrame, *, by=None, groups=None,
         counts = df.groupby(list(by) + [reason_col], dropna=False).size().unstack(reason_col)
         counts = counts.reindex(columns=order, fill_value=0).fillna(0).astype(int)
         counts.columns.name = "reason"
-        long = counts.stack().rename("lost").reset_index()
+        long = counts.stack().rename("lost_customers").reset_index()
     else:
         vc = df[reason_col].value_counts().reindex(order, fill_value=0)
-        long = pd.DataFrame({"reason": order, "lost": vc.to_numpy(dtype=int)})
+        long = pd.DataFrame({"reason": order, "lost_customers": vc.to_numpy(dtype=int)})
     long["_order"] = long["reason"].map({r: i for i, r in enumerate(order)})
-    long = long.sort_values(list(by) + ["lost", "_order"],
+    long = long.sort_values(list(by) + ["lost_customers", "_order"],
                             ascending=[True] * len(by) + [False, True], kind="stable")
     if by:
-        total = long.groupby(list(by), dropna=False)["lost"].transform("sum")
-        cum = long.groupby(list(by), dropna=False)["lost"].cumsum()
+        total = long.groupby(list(by), dropna=False)["lost_customers"].transform("sum")
+        cum = long.groupby(list(by), dropna=False)["lost_customers"].cumsum()
     else:
-        total, cum = long["lost"].sum(), long["lost"].cumsum()
+        total, cum = long["lost_customers"].sum(), long["lost_customers"].cumsum()
     with np.errstate(invalid="ignore", divide="ignore"):
-        long["share"] = long["lost"] / total
+        long["share"] = long["lost_customers"] / total
         long["cum_share"] = cum / total
     ref = dict(reference)
     long["reference_share"] = long["reason"].map(ref).astype(float)
@@ -419,29 +420,31 @@ def preventable_share(lost_customers: pd.DataFrame, *, by=None, groups=None,
     Returns
     -------
     DataFrame
-        The ``by`` columns, lost, preventable (count), preventable_share, reference_share (the
-        reference shares of the preventable reasons, summed).
+        The ``by`` columns, lost_customers, preventable_losses (counts), preventable_share,
+        reference_share (the reference shares of the preventable reasons, summed).
 
     Examples
     --------
     >>> lc = pd.DataFrame({"customer_id": ["a", "b", "c", "d"],
     ...                    "reason": ["moved", "staff_indifference", "cheaper_elsewhere", "died"]})
-    >>> preventable_share(lc)[["lost", "preventable", "preventable_share"]]
-       lost  preventable  preventable_share
-    0     4            2                0.5
+    >>> preventable_share(lc)[["lost_customers", "preventable_losses", "preventable_share"]]
+       lost_customers  preventable_losses  preventable_share
+    0               4                   2                0.5
     """
     by = _as_tuple(by)
     r = churn_reasons(lost_customers, by=by, groups=groups, preventable=preventable,
                       reference=reference, **kwargs)
-    r["prev_lost"] = r["lost"].where(r["preventable"], 0)
+    r["prev_lost"] = r["lost_customers"].where(r["preventable"], 0)
     if by:
-        agg = r.groupby(list(by), dropna=False)[["lost", "prev_lost"]].sum().reset_index()
+        agg = r.groupby(list(by), dropna=False)[["lost_customers", "prev_lost"]].sum().reset_index()
     else:
-        agg = r[["lost", "prev_lost"]].sum().to_frame().T
-    agg = agg.rename(columns={"prev_lost": "preventable"})
-    agg[["lost", "preventable"]] = agg[["lost", "preventable"]].astype(int)
+        agg = r[["lost_customers", "prev_lost"]].sum().to_frame().T
+    agg = agg.rename(columns={"prev_lost": "preventable_losses"})
+    counts = ["lost_customers", "preventable_losses"]
+    agg[counts] = agg[counts].astype(int)
     with np.errstate(invalid="ignore", divide="ignore"):
-        agg["preventable_share"] = agg["preventable"] / agg["lost"].where(agg["lost"] > 0)
+        agg["preventable_share"] = (agg["preventable_losses"]
+                                    / agg["lost_customers"].where(agg["lost_customers"] > 0))
     agg["reference_share"] = float(sum(v for k, v in dict(reference).items() if k in preventable))
     return agg.reset_index(drop=True)
 
@@ -516,7 +519,9 @@ def retention_matrix(transactions: pd.DataFrame, *, freq: str = "M", as_of=None,
 
 
 def _durations(df: pd.DataFrame, duration_col: str, event_col: str, group_col: str | None,
-               table: str) -> pd.DataFrame:
+               table: str, groups=None, customer_col: str = "customer_id") -> pd.DataFrame:
+    if group_col and group_col not in df.columns and groups is not None:
+        df = _attach(df, (group_col,), groups, customer_col=customer_col, table=table)
     cols = [duration_col, event_col] + ([group_col] if group_col else [])
     require_columns(df, cols, table=table)
     d = pd.DataFrame({"duration": pd.to_numeric(df[duration_col], errors="coerce"),
@@ -531,7 +536,8 @@ def _durations(df: pd.DataFrame, duration_col: str, event_col: str, group_col: s
 
 
 def survival(df: pd.DataFrame, *, duration_col: str = "tenure_days", event_col: str = "churned",
-             group_col: str | None = None, confidence: float = 0.95) -> pd.DataFrame:
+             group_col: str | None = None, groups=None, confidence: float = 0.95,
+             customer_col: str = "customer_id") -> pd.DataFrame:
     """Kaplan-Meier survival curves with confidence bands, overall or per group (lifelines).
 
     ``S(t) = Π_{t_i <= t} (1 − d_i / n_i)`` with ``d_i`` events and ``n_i`` at risk at each event
@@ -546,13 +552,16 @@ def survival(df: pd.DataFrame, *, duration_col: str = "tenure_days", event_col: 
         True when the subject was lost (an event), False when still observed (censored).
     group_col : str, optional
         One curve per value (e.g. "tier"); empty values form the group "(none)".
+    groups : DataFrame or Series, optional
+        Customer attributes by customer id, when ``group_col`` is not a column of ``df`` (e.g. a
+        tiering result).
     confidence : float, default 0.95
 
     Returns
     -------
     DataFrame
-        group, time, at_risk, events, censored, survival, lower, upper; one row per group and
-        distinct time (starting at 0). Rows without a usable duration are left out with a
+        The group column (named ``group_col``, when given), time, at_risk, events, censored,
+        survival, lower, upper; one row per group and distinct time (starting at 0). Rows without a usable duration are left out with a
         :class:`DataWarning`.
 
     Examples
@@ -569,8 +578,8 @@ def survival(df: pd.DataFrame, *, duration_col: str = "tenure_days", event_col: 
 
     if not 0 < confidence < 1:
         raise DataError(f"`confidence` must be within (0, 1), got {confidence!r}.")
-    d = _durations(df, duration_col, event_col, group_col, "survival input")
-    cols = ["group", "time", "at_risk", "events", "censored", "survival", "lower", "upper"]
+    d = _durations(df, duration_col, event_col, group_col, "survival input", groups, customer_col)
+    cols = ["_group", "time", "at_risk", "events", "censored", "survival", "lower", "upper"]
     parts = []
     for name, g in d.groupby("group", sort=True):
         kmf = KaplanMeierFitter(alpha=1 - confidence)
@@ -578,7 +587,7 @@ def survival(df: pd.DataFrame, *, duration_col: str = "tenure_days", event_col: 
         et = kmf.event_table
         ci = kmf.confidence_interval_survival_function_
         parts.append(pd.DataFrame({
-            "group": name,
+            "_group": name,
             "time": et.index.to_numpy(dtype=float),
             "at_risk": et["at_risk"].to_numpy(dtype=int),
             "events": et["observed"].to_numpy(dtype=int),
@@ -589,15 +598,17 @@ def survival(df: pd.DataFrame, *, duration_col: str = "tenure_days", event_col: 
         }))
     if not parts:
         warnings.warn("No subjects for the survival curves.", DataWarning, stacklevel=2)
-        return pd.DataFrame({c: pd.Series(dtype=float) for c in cols})
+        empty = pd.DataFrame({c: pd.Series(dtype=float) for c in cols})
+        return empty.drop(columns="_group") if group_col is None else empty.rename(
+            columns={"_group": group_col})
     out = pd.concat(parts, ignore_index=True)[cols]
     if group_col is None:
-        out = out.drop(columns="group")
-    return out
+        return out.drop(columns="_group")
+    return out.rename(columns={"_group": group_col})
 
 
-def logrank(df: pd.DataFrame, *, group_col: str, duration_col: str = "tenure_days",
-            event_col: str = "churned") -> pd.DataFrame:
+def logrank(df: pd.DataFrame, *, group_col: str, groups=None, duration_col: str = "tenure_days",
+            event_col: str = "churned", customer_col: str = "customer_id") -> pd.DataFrame:
     """Log-rank test: do the survival curves of the groups differ?
 
     Parameters
@@ -605,13 +616,15 @@ def logrank(df: pd.DataFrame, *, group_col: str, duration_col: str = "tenure_day
     df : DataFrame
         One row per subject with duration, event and group.
     group_col : str
-        The grouping column (e.g. "tier").
+        The grouping column (e.g. "tier"), from ``df`` or ``groups``.
+    groups : DataFrame or Series, optional
+        Customer attributes by customer id (see :func:`survival`).
 
     Returns
     -------
     DataFrame
         One row for all groups together (comparison "all"), then one per pair of groups when
-        there are more than two: comparison, groups, statistic, dof, p_value. Fewer than two
+        there are more than two: comparison, compared_groups, statistic, dof, p_value. Fewer than two
         groups give a :class:`DataWarning` and an empty table.
 
     Examples
@@ -623,8 +636,8 @@ def logrank(df: pd.DataFrame, *, group_col: str, duration_col: str = "tenure_day
     """
     from lifelines.statistics import multivariate_logrank_test, pairwise_logrank_test
 
-    d = _durations(df, duration_col, event_col, group_col, "logrank input")
-    cols = ["comparison", "groups", "statistic", "dof", "p_value"]
+    d = _durations(df, duration_col, event_col, group_col, "logrank input", groups, customer_col)
+    cols = ["comparison", "compared_groups", "statistic", "dof", "p_value"]
     names = sorted(d["group"].unique())
     if len(names) < 2:
         warnings.warn(f"The log-rank test needs two groups of `{group_col}`, got {names}.",
@@ -636,10 +649,10 @@ def logrank(df: pd.DataFrame, *, group_col: str, duration_col: str = "tenure_day
         res = multivariate_logrank_test(d["duration"], d["group"], d["event"])
         pw = (pairwise_logrank_test(d["duration"], d["group"], d["event"]).summary
               if len(names) > 2 else None)
-    rows = [{"comparison": "all", "groups": ", ".join(names), "statistic": float(res.test_statistic),
+    rows = [{"comparison": "all", "compared_groups": ", ".join(names), "statistic": float(res.test_statistic),
              "dof": int(res.degrees_of_freedom), "p_value": float(res.p_value)}]
     if pw is not None:
-        rows += [{"comparison": "pair", "groups": f"{a}, {b}", "statistic": float(r["test_statistic"]),
+        rows += [{"comparison": "pair", "compared_groups": f"{a}, {b}", "statistic": float(r["test_statistic"]),
                   "dof": 1, "p_value": float(r["p"])} for (a, b), r in pw.iterrows()]
     return pd.DataFrame(rows, columns=cols)
 

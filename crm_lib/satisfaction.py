@@ -17,7 +17,7 @@ NPS is the difference of two shares of one multinomial sample. With ``p`` the pr
 is ``NPS ± z · 100 · sqrt(Var)`` (normal approximation, clipped to [−100, 100]). CSAT uses the
 Wilson score interval of a proportion, which behaves for small groups and shares near 0 or 1.
 Gaps use the t interval of the mean of the paired differences. Groups with fewer than ``min_n``
-answers are flagged ``small`` (default :data:`MIN_N`): read them as anecdotes, not as results.
+answers are flagged ``small_group`` (default :data:`MIN_N`): read them as anecdotes, not as results.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ NPS_BANDS = MappingProxyType({"detractor": (0, 6), "passive": (7, 8), "promoter"
 NPS_GROUPS = ("promoter", "passive", "detractor")
 #: CSAT answers (1-5) that count as satisfied.
 CSAT_SATISFIED = (4, 5)
-#: Smallest group read as a result; smaller groups are flagged ``small``.
+#: Smallest group read as a result; smaller groups are flagged ``small_group``.
 MIN_N = 30
 #: Default confidence level of the intervals.
 CONFIDENCE = 0.95
@@ -348,7 +348,7 @@ def satisfaction_by(surveys: pd.DataFrame, *, by=("month",), groups: pd.DataFram
         Customer attributes (a column ``customer_col`` or an index of customer ids), e.g. the
         customers table (region, sales_rep) or a tiering result (tier).
     min_n : int, default :data:`MIN_N`
-        Groups with fewer answers (for NPS or CSAT) are flagged ``small``.
+        Groups with fewer answers (for NPS or CSAT) are flagged ``small_group``.
     confidence, bands, satisfied
         See :func:`nps_interval` and :func:`csat_interval`.
 
@@ -357,17 +357,17 @@ def satisfaction_by(surveys: pd.DataFrame, *, by=("month",), groups: pd.DataFram
     DataFrame
         The ``by`` columns, then responses, nps_n, promoters, passives, detractors, nps,
         nps_lower, nps_upper (when ``nps_col`` is present), csat_n, csat, csat_lower, csat_upper
-        (when ``csat_col`` is present), and small (bool). Answers whose customer has no group
+        (when ``csat_col`` is present), and small_group (bool). Answers whose customer has no group
         value form a group with an empty key.
 
     Examples
     --------
     >>> s = pd.DataFrame({"customer_id": ["a", "b", "c"], "nps": [10, 6, 9], "csat": [5, 2, 4],
     ...                   "date": pd.to_datetime(["2026-01-05", "2026-01-20", "2026-02-01"])})
-    >>> satisfaction_by(s, min_n=2)[["month", "nps", "csat", "small"]]
-           month    nps   csat  small
-    0 2026-01-01    0.0   50.0  False
-    1 2026-02-01  100.0  100.0   True
+    >>> satisfaction_by(s, min_n=2)[["month", "nps", "csat", "small_group"]]
+           month    nps   csat  small_group
+    0 2026-01-01    0.0   50.0        False
+    1 2026-02-01  100.0  100.0         True
     """
     z = _z(confidence)
     bands = _bands(bands)
@@ -406,7 +406,7 @@ def satisfaction_by(surveys: pd.DataFrame, *, by=("month",), groups: pd.DataFram
         p, lo, hi = _wilson(agg["csat_satisfied"], agg["csat_n"], z)
         out["csat"], out["csat_lower"], out["csat_upper"] = 100 * p, 100 * lo, 100 * hi
         small |= agg["csat_n"].to_numpy() < min_n
-    out["small"] = small
+    out["small_group"] = small
     return out.reset_index(drop=True)
 
 
@@ -452,20 +452,20 @@ def quality_gaps(surveys: pd.DataFrame, *, factors: Sequence[str] = SATISFACTION
         Factors missing from ``surveys`` are left out with a :class:`DataWarning`.
     confidence : float, default 0.95
     min_n : int, default :data:`MIN_N`
-        Factors with fewer paired answers are flagged ``small``.
+        Factors with fewer paired answers are flagged ``small_group``.
 
     Returns
     -------
     DataFrame
-        One row per factor (in ``factors`` order): factor, n, expectation, perception, gap,
-        gap_lower, gap_upper, small. The interval is empty when n < 2.
+        One row per factor (in ``factors`` order): factor, n, expectation, perception,
+        quality_gap, quality_gap_lower, quality_gap_upper, small_group. The interval is empty when n < 2.
 
     Examples
     --------
     >>> s = pd.DataFrame({"exp_access": [6, 5, 7], "perc_access": [5, 5, 4]})
-    >>> quality_gaps(s, factors=["access"], min_n=1)[["factor", "n", "gap"]]
-       factor  n       gap
-    0  access  3 -1.333333
+    >>> quality_gaps(s, factors=["access"], min_n=1)[["factor", "n", "quality_gap"]]
+       factor  n  quality_gap
+    0  access  3    -1.333333
     """
     z_conf = _z(confidence)  # validates confidence
     del z_conf
@@ -484,11 +484,11 @@ def quality_gaps(surveys: pd.DataFrame, *, factors: Sequence[str] = SATISFACTION
         "n": n.astype(int).to_numpy(),
         "expectation": e.where(paired).mean().to_numpy(),
         "perception": p.where(paired).mean().to_numpy(),
-        "gap": mean.to_numpy(),
-        "gap_lower": (mean - half).to_numpy(),
-        "gap_upper": (mean + half).to_numpy(),
+        "quality_gap": mean.to_numpy(),
+        "quality_gap_lower": (mean - half).to_numpy(),
+        "quality_gap_upper": (mean + half).to_numpy(),
     })
-    out["small"] = out["n"] < min_n
+    out["small_group"] = out["n"] < min_n
     return out
 
 
@@ -595,7 +595,7 @@ def loyalty_by_nps(surveys: pd.DataFrame, transactions: pd.DataFrame, *, lost: p
     DataFrame
         One row per NPS group (promoter, passive, detractor): nps_group, customers, churned,
         churn_rate, churn_lower, churn_upper (shares 0-1, Wilson interval), mean_sales,
-        median_sales, mean_gross_profit, small.
+        median_sales, mean_gross_profit, small_group.
 
     Examples
     --------
@@ -656,5 +656,5 @@ def loyalty_by_nps(surveys: pd.DataFrame, transactions: pd.DataFrame, *, lost: p
         "median_sales": agg["median_sales"].to_numpy(),
         "mean_gross_profit": agg["mean_gross_profit"].to_numpy(),
     })
-    out["small"] = out["customers"] < min_n
+    out["small_group"] = out["customers"] < min_n
     return out

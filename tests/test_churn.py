@@ -135,7 +135,7 @@ def test_churn_reasons_pareto_by_hand():
     r = churn.churn_reasons(REASONS)
     # ties (1 each) in the order of LOSS_REASONS
     assert list(r["reason"][:5]) == ["staff_indifference", "moved", "died", "cheaper_elsewhere", "other"]
-    assert list(r["lost"][:4]) == [5, 2, 1, 1]
+    assert list(r["lost_customers"][:4]) == [5, 2, 1, 1]
     assert r["share"].sum() == pytest.approx(1.0)
     assert list(r["cum_share"][:3]) == pytest.approx([0.5, 0.7, 0.8])
     top = r.iloc[0]
@@ -143,7 +143,7 @@ def test_churn_reasons_pareto_by_hand():
     assert math.isnan(r.set_index("reason").loc["other", "reference_share"])
     assert set(r["reason"]) == set(churn.LOSS_REASONS)  # zero-count reasons listed too
     w = churn.churn_reasons(REASONS, start="2025-01-01")
-    assert w["lost"].sum() == 9
+    assert w["lost_customers"].sum() == 9
 
 
 def test_churn_reasons_by_group_and_preventable_share():
@@ -167,7 +167,7 @@ def test_churn_reasons_unknown_reason():
 
 def test_churn_reasons_empty_records():
     r = churn.churn_reasons(REASONS.iloc[0:0])
-    assert r["lost"].sum() == 0 and r["share"].isna().all()
+    assert r["lost_customers"].sum() == 0 and r["share"].isna().all()
 
 
 # --- retention matrix ---------------------------------------------------------------------------
@@ -234,7 +234,7 @@ def test_survival_by_group_tiny_and_bad_rows():
                        "tier": ["A", "A", "B", "B"]})
     with pytest.warns(DataWarning, match="1 rows of `survival input` have no usable tenure_days"):
         r = churn.survival(df, group_col="tier")
-    b = r[r["group"] == "B"]
+    b = r[r["tier"] == "B"]
     assert list(b["survival"]) == [1.0, 0.0]  # one subject, one event
     with pytest.warns(DataWarning, match="No subjects"):
         e = churn.survival(df.iloc[0:0])
@@ -313,3 +313,11 @@ def test_retention_economics_by_formula():
         churn.retention_economics(s, as_of="2025-12-31", retention_gain=5)
     with pytest.warns(DataWarning, match="No customer was active a year before"):
         churn.retention_economics(s, as_of="2024-06-30")
+
+
+def test_survival_groups_from_another_table():
+    s = churn.customer_status(TX, as_of="2026-03-01", lost_customers=LOST)
+    tiers = pd.DataFrame({"tier": ["VIP", "small", "small"]}, index=pd.Index(["a", "b", "c"], name="customer_id"))
+    with pytest.warns(DataWarning, match="1 rows of `survival input`"):  # d has no purchases
+        r = churn.survival(s, group_col="tier", groups=tiers)
+    assert set(r["tier"]) == {"VIP", "small"}

@@ -123,7 +123,7 @@ def test_satisfaction_by_month_by_hand():
     # February: 3, NaN, 10, 7 -> 1 promoter, 1 detractor of 3; CSAT 1, 5, NaN, 3 -> 1 of 3
     assert (feb["nps_n"], feb["nps"]) == (3, pytest.approx(0.0))
     assert (feb["csat_n"], feb["csat"]) == (3, pytest.approx(100 / 3))
-    assert list(r["small"]) == [False, True]
+    assert list(r["small_group"]) == [False, True]
 
 
 def test_satisfaction_by_region_from_groups_matches_single_scores():
@@ -133,7 +133,7 @@ def test_satisfaction_by_region_from_groups_matches_single_scores():
     assert r.loc["South", "nps"] == pytest.approx(sat.nps(south["nps"]))
     assert r.loc["South", "csat"] == pytest.approx(sat.csat(south["csat"]))
     assert r["responses"].sum() == len(s)
-    assert r["small"].all()  # default min_n = 30
+    assert r["small_group"].all()  # default min_n = 30
 
 
 def test_satisfaction_by_overall_one_row_and_missing_group_column():
@@ -172,11 +172,11 @@ def test_quality_gaps_by_hand():
     d = np.array([-1.0, 0.0, -3.0])  # access pairs (the 4th answer has no perception)
     half = stats.t.ppf(0.975, 2) * d.std(ddof=1) / math.sqrt(3)
     assert r.loc["access", "n"] == 3
-    assert r.loc["access", "gap"] == pytest.approx(d.mean())
-    assert r.loc["access", "gap_lower"] == pytest.approx(d.mean() - half)
+    assert r.loc["access", "quality_gap"] == pytest.approx(d.mean())
+    assert r.loc["access", "quality_gap_lower"] == pytest.approx(d.mean() - half)
     assert r.loc["access", "expectation"] == pytest.approx(6.0)
-    assert r.loc["courtesy", "gap"] == pytest.approx((2 + 0 + 2 + 2) / 4)
-    assert list(r["small"]) == [True, False]
+    assert r.loc["courtesy", "quality_gap"] == pytest.approx((2 + 0 + 2 + 2) / 4)
+    assert list(r["small_group"]) == [True, False]
 
 
 def test_quality_gaps_factor_out_of_range():
@@ -242,4 +242,4 @@ def test_loyalty_by_nps_by_hand():
     assert r.loc["promoter", "mean_sales"] == pytest.approx((100 + 50) / 2)  # 2025 order outside
     assert r.loc["detractor", "churn_rate"] == pytest.approx(1.0)
     assert r.loc["passive", "customers"] == 0 and math.isnan(r.loc["passive", "churn_rate"])
-    assert list(r["small"]) == [False, True, True]
+    assert list(r["small_group"]) == [False, True, True]
