@@ -70,8 +70,8 @@ def _to_day(value: object, name: str) -> tuple[pd.Timestamp, int] | tuple[None, 
     return day, int(day.value // _NS_PER_DAY)
 
 
-def _date_days(df: pd.DataFrame, date_col: str) -> np.ndarray:
-    """Day numbers since 1970-01-01 (float, NaN for a missing date) of a date column."""
+def _date_days(df: pd.DataFrame, date_col: str) -> tuple[np.ndarray, np.ndarray]:
+    """Day numbers since 1970-01-01 (int64; 0 where missing) and the mask of missing dates."""
     col = df[date_col]
     if isinstance(col.dtype, pd.DatetimeTZDtype):
         col = col.dt.tz_localize(None)
@@ -88,9 +88,10 @@ def _date_days(df: pd.DataFrame, date_col: str) -> np.ndarray:
         col = parsed
     values = col.to_numpy(dtype="datetime64[ns]")
     missing = np.isnat(values)
-    days = values.astype("datetime64[D]").astype(np.int64).astype(np.float64)
-    days[missing] = np.nan
-    return days
+    days = values.view(np.int64) // _NS_PER_DAY
+    if missing.any():
+        days[missing] = 0
+    return days, missing
 
 
 def _numeric(df: pd.DataFrame, col: str) -> np.ndarray:
@@ -114,13 +115,18 @@ def _by_tuple(by: str | Sequence[str]) -> tuple[str, ...]:
     return cols
 
 
-def _group_codes(df: pd.DataFrame, cols: tuple[str, ...]) -> tuple[np.ndarray, pd.Index]:
-    """Integer group codes (-1 where a key is missing) and the sorted index of the groups."""
+def _group_codes(df: pd.DataFrame, cols: tuple[str, ...], *,
+                 sort: bool = True) -> tuple[np.ndarray, pd.Index]:
+    """Integer group codes (-1 where a key is missing) and the index of the groups.
+
+    The index is sorted unless ``sort`` is False (one key column only: the caller sorts its
+    small result instead of renumbering every line).
+    """
     codes = None
     levels = []
     for col in cols:
-        c, uniques = pd.factorize(df[col], sort=True, use_na_sentinel=True)
-        c = c.astype(np.int64)
+        c, uniques = pd.factorize(df[col], sort=sort or len(cols) > 1, use_na_sentinel=True)
+        c = c.astype(np.int64, copy=False)
         levels.append(pd.Index(uniques, name=col))
         if codes is None:
             codes = c
@@ -196,6 +202,15 @@ def _check_freq(freq: object) -> str:
     return str(freq)
 
 
+def _sorted_unique(keys: np.ndarray) -> np.ndarray:
+    """Sorted distinct values of non-negative int64 ``keys`` (sorted as uint32 when they fit)."""
+    if len(keys) == 0:
+        return keys.astype(np.int64)
+    small = int(keys.max()) < 2**32
+    ordered = np.sort(keys.astype(np.uint32) if small else keys)
+    return ordered[np.r_[True, ordered[1:] != ordered[:-1]]].astype(np.int64)
+
+
 def _distinct_count(groups: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
     """Number of distinct non-negative ``values`` per group code (codes in 0..n_groups-1)."""
     ok = values >= 0
@@ -203,8 +218,27 @@ def _distinct_count(groups: np.ndarray, values: np.ndarray, n_groups: int) -> np
     if len(g) == 0:
         return np.zeros(n_groups, dtype=np.int64)
     span = int(v.max()) + 1
-    pairs = pd.unique(g * span + v)
-    return np.bincount(pairs // span, minlength=n_groups)
+    return np.bincount(_sorted_unique(g * span + v) // span, minlength=n_groups)
+
+
+def _order_counts(groups: np.ndarray, orders: pd.Series, rows: np.ndarray,
+                  n_groups: int) -> np.ndarray:
+    """Distinct order ids per group among the selected ``rows`` (missing ids are not counted).
+
+    An order normally belongs to one group, so each order is credited to its group without a
+    sort of (group, order) pairs; orders shared by several groups fall back to that sort.
+    """
+    codes = pd.factorize(orders)[0].astype(np.int64)[rows]
+    g = groups[rows]
+    ok = codes >= 0
+    codes, g = codes[ok], g[ok]
+    if len(codes) == 0:
+        return np.zeros(n_groups, dtype=np.int64)
+    owner = np.full(int(codes.max()) + 1, -1, dtype=np.int64)
+    owner[codes] = g
+    if (owner[codes] == g).all():
+        return np.bincount(owner[owner >= 0], minlength=n_groups)
+    return _distinct_count(g, codes, n_groups)
 
 
 def _fmt_day(day: int) -> str:
@@ -230,13 +264,13 @@ def _prepared(transactions, key_cols, *, start, as_of, date_col, amount_col, opt
             f"`start` must not be after `as_of`, got start={_fmt_day(start_day)}, "
             f"as_of={_fmt_day(as_of_day)}."
         )
-    days = _date_days(transactions, date_col)
+    days, no_date = _date_days(transactions, date_col)
     amount = _numeric(transactions, amount_col)
     codes, index = _group_codes(transactions, key_cols)
     keep = np.ones(len(transactions), dtype=bool)
     excluded = _exclude(keep, {
         f"a {' / '.join(key_cols)}": codes < 0,
-        f"a {date_col}": np.isnan(days),
+        f"a {date_col}": no_date,
         f"an {amount_col}": np.isnan(amount),
     }, transactions)
     if start_day is not None:
@@ -335,38 +369,28 @@ def totals(
         out["quantity"] = np.nan
     buy = amt > 0
     if order_col is not None:
-        ocodes = pd.factorize(transactions[order_col])[0].astype(np.int64)[keep]
-        ocodes[~buy] = -1
-        out["orders"] = _distinct_count(g, ocodes, n)
+        rows = np.flatnonzero(keep)[buy]
+        full_g = np.full(len(keep), -1, dtype=np.int64)
+        full_g[keep] = g
+        out["orders"] = _order_counts(full_g, transactions[order_col], rows, n)
     else:
         out["orders"] = np.nan
     out["lines"] = np.bincount(g, minlength=n)
     ret = amt < 0
     out["return_lines"] = np.bincount(g[ret], minlength=n)
     out["returned_amount"] = -np.bincount(g[ret], weights=amt[ret], minlength=n) + 0.0
-    bd = d[buy].astype(np.int64)
+    bd = d[buy]
     bg = g[buy]
     first = np.full(n, np.iinfo(np.int64).max)
     last = np.full(n, np.iinfo(np.int64).min)
-    _reduce(first, bg, bd, np.minimum)
-    _reduce(last, bg, bd, np.maximum)
+    np.minimum.at(first, bg, bd)
+    np.maximum.at(last, bg, bd)
     has = np.bincount(bg, minlength=n) > 0
     out["first_purchase"] = _days_to_ts(first, has)
     out["last_purchase"] = _days_to_ts(last, has)
     out["purchase_days"] = _distinct_count(bg, bd - (bd.min() if len(bd) else 0), n)
     out.attrs.update(excluded_rows=excluded, start=_attr_day(start), as_of=_attr_day(as_of))
     return out
-
-
-def _reduce(target: np.ndarray, groups: np.ndarray, values: np.ndarray, ufunc) -> None:
-    """In place ``ufunc.at(target, groups, values)`` through a sort and ``reduceat`` (fast)."""
-    if len(groups) == 0:
-        return
-    order = np.argsort(groups, kind="stable")
-    gs = groups[order]
-    vs = values[order]
-    starts = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1]])
-    target[gs[starts]] = ufunc(target[gs[starts]], ufunc.reduceat(vs, starts))
 
 
 def _days_to_ts(days: np.ndarray, valid: np.ndarray) -> np.ndarray:
@@ -437,13 +461,13 @@ def period_totals(
         transactions, key_cols, start=start, as_of=as_of, date_col=date_col,
         amount_col=amount_col, optional=(cost_col, order_col),
     )
-    per = _period_index(days[keep].astype(np.int64), freq)
+    per = _period_index(days[keep], freq)
     g0 = codes[keep]
     pmin = int(per.min()) if len(per) else 0
     span = (int(per.max()) - pmin + 1) if len(per) else 1
     key = g0 * span + (per - pmin)
-    cell, uniq = pd.factorize(key, sort=True)
-    uniq = np.asarray(uniq, dtype=np.int64)
+    uniq = _sorted_unique(key)
+    cell = np.searchsorted(uniq, key)
     n = len(uniq)
     amt = amount[keep]
 
@@ -458,9 +482,10 @@ def period_totals(
     out["cost"] = _sum(_numeric(transactions, cost_col)[keep]) if cost_col is not None else np.nan
     out["gross_profit"] = out["sales"] - out["cost"]
     if order_col is not None:
-        ocodes = pd.factorize(transactions[order_col])[0].astype(np.int64)[keep]
-        ocodes[~(amt > 0)] = -1
-        out["orders"] = _distinct_count(cell, ocodes, n)
+        full_cell = np.full(len(keep), -1, dtype=np.int64)
+        full_cell[keep] = cell
+        out["orders"] = _order_counts(full_cell, transactions[order_col],
+                                      np.flatnonzero(keep)[amt > 0], n)
     else:
         out["orders"] = np.nan
     out.attrs.update(freq=freq, excluded_rows=excluded, start=_attr_day(start),
@@ -472,53 +497,65 @@ def period_totals(
 # customer summary (lifetimes' definitions)
 # ---------------------------------------------------------------------------------------------
 
-def _rfm_stats(cust: np.ndarray, per: np.ndarray, val: np.ndarray, n: int, as_of_per: int,
-               freq: str, with_value: bool) -> dict[str, np.ndarray]:
+def _purchase_cells(cust: np.ndarray, per: np.ndarray, val: np.ndarray | None
+                    ) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Purchase periods of each customer and which lines fall in one.
+
+    A (customer, period) cell is a purchase period when it holds a line of positive value (any
+    line when ``val`` is None). Returns the sorted packed cells ``customer * span + period -
+    pmin``, a mask of the lines in a purchase cell, ``span`` and ``pmin``.
+    """
+    if len(per) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool), 1, 0
+    pmin = int(per.min())
+    span = int(per.max()) - pmin + 1
+    key = cust * span + (per - pmin)
+    pos = np.ones(len(per), dtype=bool) if val is None else val > 0
+    cells = _sorted_unique(key[pos])
+    in_cell = pos.copy()
+    other = np.flatnonzero(~pos)
+    if len(other) and len(cells):
+        k = key[other]
+        at = np.minimum(np.searchsorted(cells, k), len(cells) - 1)
+        in_cell[other] = cells[at] == k
+    return cells, in_cell, span, pmin
+
+
+def _rfm_stats(cust: np.ndarray, per: np.ndarray, val: np.ndarray | None, n: int,
+               as_of_per: int, freq: str) -> dict[str, np.ndarray]:
     """frequency, recency, T, monetary_value for customers 0..n-1 from their lines.
 
-    A period is a purchase period when it holds a line of positive value (every line when
-    ``with_value`` is False); its value is the net sum of all its lines.
+    A period's value is the net sum of all the customer's lines in it (returns included).
     """
-    span = int(per.max() - per.min() + 1) if len(per) else 1
-    pmin = int(per.min()) if len(per) else 0
-    key = cust * span + (per - pmin)
-    cell, uniq = pd.factorize(key)
-    uniq = np.asarray(uniq, dtype=np.int64)
-    k = len(uniq)
-    if with_value:
-        value = np.bincount(cell, weights=val, minlength=k)
-        positive = np.bincount(cell, weights=(val > 0), minlength=k) > 0
-        order = np.argsort(uniq[positive], kind="stable")
-        ukeys = uniq[positive][order]
-        uval = value[positive][order]
-    else:
-        ukeys = np.sort(uniq)
-        uval = np.zeros(len(ukeys))
-    c = ukeys // span
-    p = ukeys % span + pmin
-    first = np.r_[True, c[1:] != c[:-1]] if len(c) else np.zeros(0, dtype=bool)
-    last = np.r_[c[1:] != c[:-1], True] if len(c) else np.zeros(0, dtype=bool)
+    cells, in_cell, span, pmin = _purchase_cells(cust, per, val)
+    c = cells // span
+    p = cells % span + pmin
     count = np.bincount(c, minlength=n)
     has = count > 0
     first_p = np.zeros(n, dtype=np.int64)
     last_p = np.zeros(n, dtype=np.int64)
-    first_p[c[first]] = p[first]
-    last_p[c[last]] = p[last]
-    repeat_sum = np.bincount(c[~first], weights=uval[~first], minlength=n)
+    if len(c):
+        new = np.r_[True, c[1:] != c[:-1]]
+        end = np.r_[c[1:] != c[:-1], True]
+        first_p[c[new]] = p[new]
+        last_p[c[end]] = p[end]
     frequency = np.maximum(count - 1, 0).astype(np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        monetary = np.where(frequency > 0, repeat_sum / np.maximum(frequency, 1), 0.0)
     length = PERIOD_LENGTH_DAYS[freq]
     start_first = _period_start_day(first_p, freq)
     recency = (_period_start_day(last_p, freq) - start_first) / length
     T = (_period_start_day(np.array([as_of_per]), freq)[0] - start_first) / length
-    return {
+    out = {
         "has": has,
         "frequency": frequency,
         "recency": np.where(has, recency, np.nan),
         "T": np.where(has, T, np.nan),
-        "monetary_value": np.where(has, monetary, np.nan),
     }
+    if val is not None:
+        repeat = in_cell & (per != first_p[cust])
+        repeat_sum = np.bincount(cust[repeat], weights=val[repeat], minlength=n)
+        monetary = np.divide(repeat_sum, frequency, out=np.zeros(n), where=frequency > 0)
+        out["monetary_value"] = np.where(has, monetary, np.nan)
+    return out
 
 
 def customer_summary(
@@ -628,19 +665,20 @@ def customer_summary(
     _, as_of_day = _to_day(as_of, "as_of")
     _, cal_day = _to_day(calibration_end, "calibration_end")
 
-    days = _date_days(transactions, date_col)
-    value = _numeric(transactions, value_c) if value_c is not None else np.ones(len(days))
-    codes, index = _group_codes(transactions, (customer_col,))
+    days, no_date = _date_days(transactions, date_col)
+    value = _numeric(transactions, value_c) if value_c is not None else None
+    codes, index = _group_codes(transactions, (customer_col,), sort=False)
     keep = np.ones(len(transactions), dtype=bool)
-    bad = {f"a {customer_col}": codes < 0, f"a {date_col}": np.isnan(days)}
-    if value_c is not None:
+    bad = {f"a {customer_col}": codes < 0, f"a {date_col}": no_date}
+    if value is not None:
         bad[f"a {value_c}"] = np.isnan(value)
     excluded = _exclude(keep, bad, transactions)
     if not keep.any():
         raise DataError(f"`{_TABLE}` has no usable rows (customer, date and value all present).")
-    first_day = int(np.nanmin(days[keep]))
+    first_day = int(np.min(days, where=keep, initial=np.iinfo(np.int64).max))
+    last_day = int(np.max(days, where=keep, initial=np.iinfo(np.int64).min))
     if as_of_day is None:
-        as_of_day = int(np.nanmax(days[keep]))
+        as_of_day = last_day
     elif as_of_day < first_day:
         raise DataError(
             f"No transactions on or before as_of={_fmt_day(as_of_day)} "
@@ -659,61 +697,69 @@ def customer_summary(
                 f"{_fmt_day(cal_day)}, as_of={_fmt_day(as_of_day)}."
             )
         end_day = cal_day
-    keep &= ~(days > as_of_day)
+    if last_day > as_of_day:
+        keep &= days <= as_of_day
 
-    cal = keep & ~(days > end_day)
+    # the estimation window (everything up to as_of, or up to calibration_end)
+    cal = keep & (days <= end_day) if last_day > end_day else keep
+    whole = bool(cal.all())
+
+    def window(a: np.ndarray | None) -> np.ndarray | None:
+        return a if a is None or whole else a[cal]
+
     n_cust = len(index)
-    d_cal = days[cal].astype(np.int64)
-    c_cal = codes[cal]
-    v_cal = value[cal]
+    d_cal, c_cal, v_cal = window(days), window(codes), window(value)
     end_per = int(_period_index(np.array([end_day]), freq)[0])
-    stats = _rfm_stats(c_cal, _period_index(d_cal, freq), v_cal, n_cust, end_per, freq,
-                       value_c is not None)
+    stats = _rfm_stats(c_cal, _period_index(d_cal, freq), v_cal, n_cust, end_per, freq)
     has = stats["has"]
     # customers present in the window but without a purchase period (returns only)
     seen = np.bincount(c_cal, minlength=n_cust) > 0
     return_only = int((seen & ~has).sum())
 
     sel = np.flatnonzero(has)
-    out = pd.DataFrame(index=index.take(sel))
-    names = ["frequency", "recency", "T"] + (["monetary_value"] if value_c is not None else [])
+    ids = index.take(sel)
+    order = ids.argsort(kind="stable")
+    sel = sel[order]
+    out = pd.DataFrame(index=ids.take(order))
+    names = ["frequency", "recency", "T"] + (["monetary_value"] if value is not None else [])
     suffix = "_cal" if cal_day is not None else ""
     for name in names:
         out[name + suffix] = stats[name][sel]
 
+    holdout_only = 0
     if cal_day is not None:
         hold = keep & (days > cal_day)
-        hstats = _holdout(codes[hold], _period_index(days[hold].astype(np.int64), freq),
-                          value[hold], n_cust, value_c is not None)
+        hstats = _holdout(codes[hold], _period_index(days[hold], freq),
+                          value[hold] if value is not None else None, n_cust)
         out["frequency_holdout"] = hstats["frequency"][sel]
-        if value_c is not None:
+        if value is not None:
             out["monetary_value_holdout"] = hstats["monetary_value"][sel]
         as_of_start = _period_start_day(_period_index(np.array([as_of_day]), freq), freq)[0]
         end_start = _period_start_day(np.array([end_per]), freq)[0]
         out["duration_holdout"] = float((as_of_start - end_start) / PERIOD_LENGTH_DAYS[freq])
         holdout_only = int(((hstats["frequency"] > 0) & ~has).sum())
-    else:
-        holdout_only = 0
 
     # extras over the same window
-    if value_c is not None:
+    if value is not None:
         out["sales"] = np.bincount(c_cal, weights=v_cal, minlength=n_cust)[sel]
         if cost_c is not None:
-            cost = np.nan_to_num(_numeric(transactions, cost_c)[cal])
+            cost = np.nan_to_num(window(_numeric(transactions, cost_c)))
             out["gross_profit"] = out["sales"] - np.bincount(c_cal, weights=cost,
                                                              minlength=n_cust)[sel]
-    buy = v_cal > 0 if value_c is not None else np.ones(len(v_cal), dtype=bool)
+        buy = v_cal > 0
+        bd, bc = d_cal[buy], c_cal[buy]
+    else:
+        buy, bd, bc = None, d_cal, c_cal
     if order_c is not None:
-        ocodes = pd.factorize(transactions[order_c])[0].astype(np.int64)[cal]
-        ocodes[~buy] = -1
-        out["orders"] = _distinct_count(c_cal, ocodes, n_cust)[sel]
-    bd, bc = d_cal[buy], c_cal[buy]
+        rows = np.flatnonzero(cal)
+        out["orders"] = _order_counts(codes, transactions[order_c],
+                                      rows if buy is None else rows[buy], n_cust)[sel]
     first = np.full(n_cust, np.iinfo(np.int64).max)
     last = np.full(n_cust, np.iinfo(np.int64).min)
-    _reduce(first, bc, bd, np.minimum)
-    _reduce(last, bc, bd, np.maximum)
-    out["first_purchase"] = _days_to_ts(first, has)[sel]
-    out["last_purchase"] = _days_to_ts(last, has)[sel]
+    np.minimum.at(first, bc, bd)
+    np.maximum.at(last, bc, bd)
+    out["first_purchase"] = _days_to_ts(first[sel], np.ones(len(sel), dtype=bool))
+    out["last_purchase"] = _days_to_ts(last[sel], np.ones(len(sel), dtype=bool))
     out.index.name = customer_col
     out.attrs.update(
         freq=freq,
@@ -726,25 +772,13 @@ def customer_summary(
     return out
 
 
-def _holdout(cust: np.ndarray, per: np.ndarray, val: np.ndarray, n: int,
-             with_value: bool) -> dict[str, np.ndarray]:
+def _holdout(cust: np.ndarray, per: np.ndarray, val: np.ndarray | None,
+             n: int) -> dict[str, np.ndarray]:
     """Purchase periods and their mean value per customer in the holdout window."""
-    if len(per) == 0:
-        return {"frequency": np.zeros(n), "monetary_value": np.zeros(n)}
-    pmin = int(per.min())
-    span = int(per.max()) - pmin + 1
-    cell, uniq = pd.factorize(cust * span + (per - pmin))
-    uniq = np.asarray(uniq, dtype=np.int64)
-    k = len(uniq)
-    if with_value:
-        value = np.bincount(cell, weights=val, minlength=k)
-        positive = np.bincount(cell, weights=(val > 0), minlength=k) > 0
-    else:
-        value = np.zeros(k)
-        positive = np.ones(k, dtype=bool)
-    c = uniq[positive] // span
-    count = np.bincount(c, minlength=n).astype(np.float64)
-    total = np.bincount(c, weights=value[positive], minlength=n)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(count > 0, total / np.maximum(count, 1), 0.0)
+    cells, in_cell, span, _ = _purchase_cells(cust, per, val)
+    count = np.bincount(cells // span, minlength=n).astype(np.float64)
+    if val is None:
+        return {"frequency": count, "monetary_value": np.zeros(n)}
+    total = np.bincount(cust[in_cell], weights=val[in_cell], minlength=n)
+    mean = np.divide(total, count, out=np.zeros(n), where=count > 0)
     return {"frequency": count, "monetary_value": mean}
