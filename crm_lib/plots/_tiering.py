@@ -1,0 +1,350 @@
+"""Charts of the tiering notebook: ABC Pareto curve, the customer pyramid, tier migration,
+key accounts and service levels by tier. They draw the frames that :mod:`crm_lib.tiering`
+returns and compute no analysis results."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from crm_lib._errors import require_columns
+from crm_lib.labels import label
+from crm_lib.plots._common import _text, style_figure
+
+__all__ = [
+    "abc_pareto",
+    "abc_summary_bars",
+    "pyramid_chart",
+    "migration_heatmap",
+    "migration_sankey",
+    "key_account_bars",
+    "service_level_bars",
+]
+
+CLASS_COLORS = {"A": "#1f5f8b", "B": "#e07b39", "C": "#9aa5ad"}
+TIER_COLORS = ("#1f5f8b", "#3a9d5d", "#e07b39", "#9aa5ad", "#8e6bb8", "#c0392b")
+
+
+def _t(key: str, lang: str, **kw: object) -> str:
+    return _text(label(key, lang, **kw))
+
+
+def abc_pareto(
+    table: pd.DataFrame,
+    *,
+    cutoffs: Sequence[float] = (0.7, 0.9),
+    value_name: str = "sales",
+    lang: str = "en",
+    title: str | None = "abc_pareto_title",
+) -> go.Figure:
+    """Pareto curve of an ABC ranking: cumulative share of value against share of customers.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`crm_lib.tiering.abc_table` (``customer_share``, ``cumulative_share``,
+        ``abc_class``), sorted by rank.
+    cutoffs : (float, float)
+        Drawn as horizontal lines.
+    value_name : str
+        Catalogue key of the value (``"sales"`` or ``"gross_profit"``).
+    lang : {"en", "zh"}
+    title : str, optional
+        Catalogue key of the title (``{value}`` is filled with the value's label).
+
+    Returns
+    -------
+    plotly Figure
+        One line per class, coloured, with the cut-offs dashed.
+
+    Examples
+    --------
+    >>> from crm_lib.tiering import abc_table
+    >>> fig = abc_pareto(abc_table(pd.Series({"a": 7.0, "b": 2.0, "c": 1.0})))
+    >>> [tr.name for tr in fig.data]
+    ['A', 'B', 'C']
+    """
+    require_columns(table, ["customer_share", "cumulative_share", "abc_class"], table="abc table",
+                    hint="Pass the result of crm_lib.tiering.abc_table.")
+    fig = go.Figure()
+    prev_x, prev_y = 0.0, 0.0
+    for cls in ("A", "B", "C"):  # three classes
+        part = table.loc[table["abc_class"] == cls]
+        xs = [prev_x, *part["customer_share"].tolist()]
+        ys = [prev_y, *part["cumulative_share"].tolist()]
+        fig.add_trace(go.Scattergl(
+            x=xs, y=ys, mode="lines", name=cls, fill="tozeroy",
+            line={"color": CLASS_COLORS[cls], "width": 2},
+            hovertemplate=f"{cls}: %{{x:.1%}} → %{{y:.1%}}<extra></extra>",
+        ))
+        if len(part):
+            prev_x, prev_y = xs[-1], ys[-1]
+    for c in cutoffs:
+        fig.add_hline(y=float(c), line_dash="dash", line_color="#888",
+                      annotation_text=f"{float(c):.0%}", annotation_position="right")
+    fig.update_layout(
+        xaxis={"title": {"text": _t("customer_rank_share", lang)}, "tickformat": ".0%",
+               "range": [0, 1]},
+        yaxis={"title": {"text": _t("cumulative_share", lang)}, "tickformat": ".0%",
+               "range": [0, 1.02]},
+        legend={"title": {"text": _t("abc_class", lang)}},
+    )
+    style_figure(fig, lang=lang)
+    if title:
+        fig.update_layout(title_text=_t(title, lang, value=label(value_name, lang)))
+    return fig
+
+
+def abc_summary_bars(
+    summary: pd.DataFrame,
+    *,
+    value_name: str = "sales",
+    lang: str = "en",
+    title: str | None = "abc_summary_title",
+) -> go.Figure:
+    """Share of customers and share of value per ABC class, side by side.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        :func:`crm_lib.tiering.abc_summary` (indexed by class).
+    value_name : str
+        The value column name used in the summary (``sales`` or ``gross_profit``).
+
+    Returns
+    -------
+    plotly Figure
+
+    Examples
+    --------
+    >>> from crm_lib.tiering import abc_summary
+    >>> fig = abc_summary_bars(abc_summary(pd.Series({"a": 7.0, "b": 2.0, "c": 1.0})))
+    >>> len(fig.data)
+    2
+    """
+    share = f"{value_name}_share"
+    require_columns(summary, ["customer_share", share], table="abc summary",
+                    hint="Pass the result of crm_lib.tiering.abc_summary.")
+    classes = [str(i) for i in summary.index]
+    fig = go.Figure([
+        go.Bar(x=classes, y=summary["customer_share"].tolist(), name=_t("customer_share", lang),
+               texttemplate="%{y:.0%}"),
+        go.Bar(x=classes, y=summary[share].tolist(), name=_t(share, lang),
+               texttemplate="%{y:.0%}"),
+    ])
+    fig.update_layout(barmode="group", yaxis={"tickformat": ".0%"},
+                      xaxis={"title": {"text": _t("abc_class", lang)}})
+    return style_figure(fig, title=title, lang=lang)
+
+
+def pyramid_chart(
+    tiers: pd.DataFrame,
+    *,
+    value_col: str = "cumulative_sales",
+    lang: str = "en",
+    title: str | None = "pyramid_title",
+) -> go.Figure:
+    """The customer pyramid: one band per tier (best on top), width = number of customers.
+
+    Parameters
+    ----------
+    tiers : DataFrame
+        :func:`crm_lib.tiering.tier_summary` (indexed by tier, best first) with ``customers``
+        and ``<value_col>_share``.
+    value_col : str
+        The value summarised (its share is printed on each band).
+
+    Returns
+    -------
+    plotly Figure
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"customers": [1, 9], "cumulative_sales_share": [0.4, 0.6]},
+    ...                  index=pd.Index(["VIP", "small"], name="tier"))
+    >>> list(pyramid_chart(t).data[0].y)
+    ['VIP', 'Small']
+    """
+    share = f"{value_col}_share"
+    require_columns(tiers, ["customers", share], table="tier summary",
+                    hint="Pass the result of crm_lib.tiering.tier_summary.")
+    names = [_t(str(t), lang) for t in tiers.index]
+    text = [
+        f"{n:,} · {s:.0%} {_t(value_col, lang)}"
+        for n, s in zip(tiers["customers"].tolist(), tiers[share].fillna(0).tolist(), strict=True)
+    ]
+    fig = go.Figure(go.Funnel(
+        y=names, x=tiers["customers"].tolist(), text=text, textinfo="text",
+        marker={"color": list(TIER_COLORS[: len(names)])},
+        connector={"visible": False},
+    ))
+    fig.update_layout(yaxis={"title": {"text": _t("tier", lang)}})
+    return style_figure(fig, title=title, lang=lang)
+
+
+def migration_heatmap(
+    matrix: pd.DataFrame,
+    *,
+    lang: str = "en",
+    title: str | None = "migration_count_title",
+) -> go.Figure:
+    """Customers by tier before (rows) and after (columns).
+
+    Parameters
+    ----------
+    matrix : DataFrame
+        :func:`crm_lib.tiering.migration_matrix`.
+
+    Returns
+    -------
+    plotly Figure
+
+    Examples
+    --------
+    >>> m = pd.DataFrame([[1, 0], [2, 3]], index=["VIP", "small"], columns=["VIP", "small"])
+    >>> migration_heatmap(m).data[0].z.tolist()
+    [[1, 0], [2, 3]]
+    """
+    rows = [_t(str(i), lang) for i in matrix.index]
+    cols = [_t(str(c), lang) for c in matrix.columns]
+    fig = go.Figure(go.Heatmap(
+        z=matrix.to_numpy(), x=cols, y=rows, colorscale="Blues", texttemplate="%{z}",
+        hovertemplate="%{y} → %{x}: %{z}<extra></extra>",
+    ))
+    fig.update_layout(
+        xaxis={"title": {"text": _t("tier_after", lang)}, "side": "top"},
+        yaxis={"title": {"text": _t("tier_before", lang)}, "autorange": "reversed"},
+    )
+    return style_figure(fig, title=title, lang=lang)
+
+
+def migration_sankey(
+    matrix: pd.DataFrame,
+    *,
+    lang: str = "en",
+    title: str | None = "migration_title",
+) -> go.Figure:
+    """Sankey diagram of the tier migration (left: before, right: after).
+
+    Parameters
+    ----------
+    matrix : DataFrame
+        :func:`crm_lib.tiering.migration_matrix`.
+
+    Returns
+    -------
+    plotly Figure
+
+    Examples
+    --------
+    >>> m = pd.DataFrame([[1, 0], [2, 3]], index=["VIP", "small"], columns=["VIP", "small"])
+    >>> list(migration_sankey(m).data[0].link.value)
+    [1, 2, 3]
+    """
+    long = matrix.stack()
+    long = long[long > 0]
+    n = len(matrix.index)
+    before = {t: i for i, t in enumerate(matrix.index)}
+    after = {t: n + i for i, t in enumerate(matrix.columns)}
+    src = [before[b] for b, _ in long.index]
+    dst = [after[a] for _, a in long.index]
+    node_labels = [_t(str(t), lang) for t in matrix.index] + [_t(str(t), lang) for t in matrix.columns]
+    colors = [TIER_COLORS[i % len(TIER_COLORS)] for i in range(n)]
+    colors += [TIER_COLORS[i % len(TIER_COLORS)] for i in range(len(matrix.columns))]
+    fig = go.Figure(go.Sankey(
+        node={"label": node_labels, "color": colors, "pad": 12},
+        link={"source": src, "target": dst, "value": [int(v) for v in long.tolist()]},
+    ))
+    return style_figure(fig, title=title, lang=lang)
+
+
+def key_account_bars(
+    accounts: pd.DataFrame,
+    *,
+    criteria: Sequence[str] = ("profit_leader", "target_critical", "growth_room", "loss_impact",
+                               "time_intensive"),
+    lang: str = "en",
+    title: str | None = "key_account_criteria_title",
+) -> go.Figure:
+    """Customers meeting each key-account criterion, split into key accounts and the rest.
+
+    Parameters
+    ----------
+    accounts : DataFrame
+        :func:`crm_lib.tiering.key_accounts`.
+    criteria : sequence of str
+        The criterion columns.
+
+    Returns
+    -------
+    plotly Figure
+
+    Examples
+    --------
+    >>> ka = pd.DataFrame({"profit_leader": [True, True], "is_key_account": [True, False]})
+    >>> [list(t.y) for t in key_account_bars(ka, criteria=["profit_leader"]).data]
+    [[1], [1]]
+    """
+    crit = list(criteria)
+    require_columns(accounts, [*crit, "is_key_account"], table="key accounts",
+                    hint="Pass the result of crm_lib.tiering.key_accounts.")
+    key = accounts["is_key_account"].astype(bool)
+    names = [_t(c, lang) for c in crit]
+    fig = go.Figure([
+        go.Bar(x=names, y=accounts.loc[key, crit].sum().astype(int).tolist(),
+               name=_t("is_key_account", lang)),
+        go.Bar(x=names, y=accounts.loc[~key, crit].sum().astype(int).tolist(),
+               name=_t("other", lang)),
+    ])
+    fig.update_layout(barmode="stack", yaxis={"title": {"text": _t("customers", lang)}})
+    return style_figure(fig, title=title, lang=lang)
+
+
+def service_level_bars(
+    levels: pd.DataFrame,
+    *,
+    threshold_seconds: float = 20,
+    lang: str = "en",
+    title: str | None = "service_level_title",
+) -> go.Figure:
+    """Service level per service group (bars) against its target (markers).
+
+    Parameters
+    ----------
+    levels : DataFrame
+        :func:`crm_lib.tiering.service_levels` (indexed by service group, in queue order).
+    threshold_seconds : float
+        Shown in the title.
+
+    Returns
+    -------
+    plotly Figure
+
+    Examples
+    --------
+    >>> lv = pd.DataFrame({"service_level": [0.8], "target": [0.9], "met": [False]},
+    ...                   index=pd.Index(["VIP"], name="service_group"))
+    >>> list(service_level_bars(lv).data[0].y)
+    [0.8]
+    """
+    require_columns(levels, ["service_level", "target", "met"], table="service levels",
+                    hint="Pass the result of crm_lib.tiering.service_levels.")
+    groups = [_t(str(g), lang) for g in levels.index]
+    met = levels["met"].astype("object")
+    colors = ["#3a9d5d" if m is True else "#c0392b" if m is False else "#9aa5ad"
+              for m in met.tolist()]
+    fig = go.Figure([
+        go.Bar(x=groups, y=levels["service_level"].tolist(), name=_t("service_level", lang),
+               marker={"color": colors}, texttemplate="%{y:.0%}"),
+        go.Scatter(x=groups, y=levels["target"].tolist(), name=_t("target", lang),
+                   mode="markers", marker={"symbol": "line-ew-open", "size": 30,
+                                           "line": {"width": 3, "color": "#222"}}),
+    ])
+    fig.update_layout(yaxis={"tickformat": ".0%", "range": [0, 1.05]},
+                      xaxis={"title": {"text": _t("service_group", lang)}})
+    style_figure(fig, lang=lang)
+    if title:
+        fig.update_layout(title_text=_t(title, lang, seconds=f"{threshold_seconds:g}"))
+    return fig
