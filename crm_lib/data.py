@@ -199,17 +199,23 @@ def _blank(s: pd.Series) -> pd.Series:
 
 
 def _parse_float(s: pd.Series) -> pd.Series:
+    """Numbers; text with currency symbols, thousands separators or (accounting) negatives too."""
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
         return s.astype("float64")
     s = _blank(s)
-    txt = s.str.replace(_CURRENCY, "", regex=True)
+    out = pd.to_numeric(s, errors="coerce").astype("float64")
+    rest = s.notna() & out.isna()
+    if not rest.any():
+        return out
+    txt = s[rest].str.replace(_CURRENCY, "", regex=True)
     neg = txt.str.match(r"^\(.*\)$", na=False)
     txt = txt.str.replace(r"^\((.*)\)$", r"\1", regex=True)
     thousands = txt.str.match(_THOUSANDS, na=False)
     txt = txt.where(~thousands, txt.str.replace(",", "", regex=False))
     txt = txt.str.replace("，", "", regex=False)
-    out = pd.to_numeric(txt, errors="coerce").astype("float64")
-    return out.where(~neg, -out)
+    cleaned = pd.to_numeric(txt, errors="coerce").astype("float64")
+    out.loc[cleaned.index] = cleaned.where(~neg, -cleaned)
+    return out
 
 
 def _parse_dates(s: pd.Series, *, kind: str, fmt: str | None, dayfirst: bool | None,
