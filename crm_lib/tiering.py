@@ -521,6 +521,8 @@ def pyramid_indicators(
         ``profit_growth`` (against the previous window; 0 when neither window is positive, empty
         when only the recent one is), ``credit_status`` (the score), ``credit_class`` (A-D,
         "unrated" or "blacklisted"), and ``sales``, ``gross_profit`` of the window.
+        ``attrs`` holds ``as_of``, ``window_start`` and ``previous_start``. The credit rating is
+        the customers table's current one, also for a past ``as_of``.
 
     Examples
     --------
@@ -569,6 +571,7 @@ def pyramid_indicators(
         },
         index=ind.index,
     )
+    out.attrs.update(ind.attrs)
     return out
 
 
