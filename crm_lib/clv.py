@@ -45,6 +45,7 @@ __all__ = [
     "BetaGeo",
     "GammaGamma",
     "NotFittedError",
+    "clv_by",
     "cohort_clv",
     "frequency_monetary_correlation",
     "historical_clv",
@@ -1213,6 +1214,61 @@ def cohort_clv(summary: pd.DataFrame, *, value_col: str = "gross_profit",
     out = frame.groupby("cohort", sort=True).agg(**agg).reset_index()
     out["customers"] = out["customers"].astype(float)
     out.insert(3, "value_per_customer", out["value"] / out["customers"])
+    return out
+
+
+def clv_by(clv: pd.DataFrame, groups: pd.DataFrame | pd.Series, *, by: str = "tier",
+           value_col: str = "clv") -> pd.DataFrame:
+    """Predicted value per group of customers (tier, segment, region, ...).
+
+    Parameters
+    ----------
+    clv : DataFrame
+        A :func:`lifetime_value` result, indexed by customer id.
+    groups : DataFrame or Series
+        The group of each customer, indexed by customer id (a DataFrame with the column ``by``,
+        e.g. :func:`crm_lib.tiering.pyramid_tiers`, or a Series). Customers of ``clv`` without a
+        group are counted in the group "(none)".
+    by : str, default "tier"
+        Group column of ``groups`` (the name of the result's group column).
+    value_col : str, default "clv"
+
+    Returns
+    -------
+    DataFrame
+        One row per group (groups in their order of first appearance in ``groups``, "(none)"
+        last): ``by``, ``customers``, ``clv`` (total), ``clv_per_customer``, ``clv_share`` (of
+        the total; shares sum to 1).
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"clv": [10.0, 30.0, 60.0]}, index=["a", "b", "c"])
+    >>> g = pd.Series({"a": "gold", "b": "gold", "c": "iron"}, name="tier")
+    >>> clv_by(c, g)[["tier", "clv_per_customer", "clv_share"]].values.tolist()
+    [['gold', 20.0, 0.4], ['iron', 60.0, 0.6]]
+    """
+    require_columns(clv, [value_col], table="clv")
+    if isinstance(groups, pd.Series):
+        labels = groups
+    else:
+        require_columns(groups, [by], table="groups")
+        labels = groups[by]
+    if labels.index.has_duplicates:
+        dup = labels.index.duplicated()
+        n, ex = examples(pd.Series(labels.index, index=labels.index), dup)
+        raise DataError(f"`groups` must have one row per customer; {n} customer ids repeat ({ex}).")
+    order = list(pd.unique(labels.dropna()))
+    g = labels.reindex(clv.index).astype(object).where(lambda v: v.notna(), "(none)")
+    if (g == "(none)").any():
+        order.append("(none)")
+    value = _numbers(clv, value_col, "clv")
+    frame = pd.DataFrame({by: g.to_numpy(), "value": value})
+    out = frame.groupby(by, sort=False).agg(customers=("value", "size"), clv=("value", "sum"))
+    out = out.reindex([k for k in order if k in out.index]).reset_index()
+    out["customers"] = out["customers"].astype(float)
+    out["clv_per_customer"] = out["clv"] / out["customers"]
+    total = out["clv"].sum()
+    out["clv_share"] = out["clv"] / total if total != 0 else np.nan
     return out
 
 
