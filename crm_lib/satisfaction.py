@@ -333,7 +333,7 @@ def satisfaction_by(surveys: pd.DataFrame, *, by=("month",), groups: pd.DataFram
                     min_n: int = MIN_N, confidence: float = CONFIDENCE, bands=NPS_BANDS,
                     satisfied=CSAT_SATISFIED, nps_col: str = "nps", csat_col: str = "csat",
                     date_col: str = "date", customer_col: str = "customer_id",
-                    freq: str = "M") -> pd.DataFrame:
+                    freq: str = "M", start=None, as_of=None) -> pd.DataFrame:
     """NPS and CSAT with intervals per group (month, tier, region, sales rep, …).
 
     Parameters
@@ -351,6 +351,8 @@ def satisfaction_by(surveys: pd.DataFrame, *, by=("month",), groups: pd.DataFram
         Groups with fewer answers (for NPS or CSAT) are flagged ``small_group``.
     confidence, bands, satisfied
         See :func:`nps_interval` and :func:`csat_interval`.
+    start, as_of : date, optional
+        Keep answers dated from ``start`` to ``as_of``.
 
     Returns
     -------
@@ -375,7 +377,8 @@ def satisfaction_by(surveys: pd.DataFrame, *, by=("month",), groups: pd.DataFram
     has_nps, has_csat = nps_col in surveys.columns, csat_col in surveys.columns
     if not (has_nps or has_csat):
         require_columns(surveys, [nps_col, csat_col], table="surveys")
-    df = _attach(surveys, by, groups, customer_col=customer_col, table="surveys",
+    df = _attach(_window(surveys, start, as_of, date_col), by, groups,
+                 customer_col=customer_col, table="surveys",
                  date_col=date_col, freq=freq)
     work = pd.DataFrame({c: df[c] for c in by}, index=df.index)
     work["responses"] = 1
@@ -413,6 +416,20 @@ def satisfaction_by(surveys: pd.DataFrame, *, by=("month",), groups: pd.DataFram
 # --- service quality ---------------------------------------------------------------------------
 
 
+def _window(df: pd.DataFrame, start, as_of, date_col: str) -> pd.DataFrame:
+    """Rows dated from ``start`` to ``as_of`` (either may be None)."""
+    if start is None and as_of is None:
+        return df
+    require_columns(df, [date_col], table="surveys")
+    d = pd.to_datetime(df[date_col])
+    keep = pd.Series(True, index=df.index)
+    if start is not None:
+        keep &= d >= pd.Timestamp(start)
+    if as_of is not None:
+        keep &= d <= pd.Timestamp(as_of)
+    return df[keep]
+
+
 def _factor_frame(surveys: pd.DataFrame, factors: Sequence[str], prefixes: Sequence[str]
                   ) -> tuple[list[str], dict[str, pd.DataFrame]]:
     """Validated 1-7 answers per prefix (columns = factors present with every prefix)."""
@@ -438,8 +455,8 @@ def _factor_frame(surveys: pd.DataFrame, factors: Sequence[str], prefixes: Seque
 
 def quality_gaps(surveys: pd.DataFrame, *, factors: Sequence[str] = SATISFACTION_FACTORS,
                  confidence: float = CONFIDENCE, min_n: int = MIN_N,
-                 expectation_prefix: str = "exp_", perception_prefix: str = "perc_"
-                 ) -> pd.DataFrame:
+                 expectation_prefix: str = "exp_", perception_prefix: str = "perc_",
+                 start=None, as_of=None, date_col: str = "date") -> pd.DataFrame:
     """Service-quality gap per factor: mean of (perception − expectation) with a t interval.
 
     Only answers with both an expectation and a perception for the factor count.
@@ -453,22 +470,25 @@ def quality_gaps(surveys: pd.DataFrame, *, factors: Sequence[str] = SATISFACTION
     confidence : float, default 0.95
     min_n : int, default :data:`MIN_N`
         Factors with fewer paired answers are flagged ``small_group``.
+    start, as_of : date, optional
+        Keep answers dated from ``start`` to ``as_of``.
 
     Returns
     -------
     DataFrame
-        One row per factor (in ``factors`` order): factor, n, expectation, perception,
-        quality_gap, quality_gap_lower, quality_gap_upper, small_group. The interval is empty when n < 2.
+        One row per factor (in ``factors`` order): factor, answers, expectation, perception,
+        quality_gap, quality_gap_lower, quality_gap_upper, small_group. The interval is empty with fewer than 2 answers.
 
     Examples
     --------
     >>> s = pd.DataFrame({"exp_access": [6, 5, 7], "perc_access": [5, 5, 4]})
-    >>> quality_gaps(s, factors=["access"], min_n=1)[["factor", "n", "quality_gap"]]
-       factor  n  quality_gap
-    0  access  3    -1.333333
+    >>> quality_gaps(s, factors=["access"], min_n=1)[["factor", "answers", "quality_gap"]]
+       factor  answers  quality_gap
+    0  access        3    -1.333333
     """
     z_conf = _z(confidence)  # validates confidence
     del z_conf
+    surveys = _window(surveys, start, as_of, date_col)
     present, fr = _factor_frame(surveys, factors, (expectation_prefix, perception_prefix))
     e, p = fr[expectation_prefix], fr[perception_prefix]
     paired = e.notna() & p.notna()
@@ -481,21 +501,22 @@ def quality_gaps(surveys: pd.DataFrame, *, factors: Sequence[str] = SATISFACTION
     half = (tcrit * sd / np.sqrt(n)).where(n >= 2)
     out = pd.DataFrame({
         "factor": present,
-        "n": n.astype(int).to_numpy(),
+        "answers": n.astype(int).to_numpy(),
         "expectation": e.where(paired).mean().to_numpy(),
         "perception": p.where(paired).mean().to_numpy(),
         "quality_gap": mean.to_numpy(),
         "quality_gap_lower": (mean - half).to_numpy(),
         "quality_gap_upper": (mean + half).to_numpy(),
     })
-    out["small_group"] = out["n"] < min_n
+    out["small_group"] = out["answers"] < min_n
     return out
 
 
 def importance_performance(surveys: pd.DataFrame, *, factors: Sequence[str] = SATISFACTION_FACTORS,
                            importance: str = "stated", cut="mean", overall_col: str = "csat",
                            importance_prefix: str = "imp_", perception_prefix: str = "perc_",
-                           quadrants=IPA_QUADRANTS) -> pd.DataFrame:
+                           quadrants=IPA_QUADRANTS, start=None, as_of=None,
+                           date_col: str = "date") -> pd.DataFrame:
     """The importance-performance map: each factor's importance and performance, and its quadrant.
 
     Performance is the mean perception (1-7). Importance is the mean stated importance
@@ -509,12 +530,13 @@ def importance_performance(surveys: pd.DataFrame, *, factors: Sequence[str] = SA
 
     Quadrants (:data:`IPA_QUADRANTS`): high importance and high performance "keep up the good
     work"; high importance, low performance "concentrate here"; low importance, low performance
-    "low priority"; low importance, high performance "possible overkill".
+    "low priority"; low importance, high performance "possible overkill". ``start`` and ``as_of``
+    keep the answers dated between them.
 
     Returns
     -------
     DataFrame
-        factor, n, importance, performance, importance_cut, performance_cut, quadrant.
+        factor, answers, importance, performance, importance_cut, performance_cut, quadrant.
 
     Examples
     --------
@@ -524,6 +546,7 @@ def importance_performance(surveys: pd.DataFrame, *, factors: Sequence[str] = SA
     ['concentrate here', 'possible overkill']
     """
     require_one_of("importance", importance, ("stated", "derived"))
+    surveys = _window(surveys, start, as_of, date_col)
     if importance == "stated":
         present, fr = _factor_frame(surveys, factors, (importance_prefix, perception_prefix))
         imp = fr[importance_prefix].mean()
@@ -553,7 +576,7 @@ def importance_performance(surveys: pd.DataFrame, *, factors: Sequence[str] = SA
     q = dict(quadrants)
     return pd.DataFrame({
         "factor": present,
-        "n": n.astype(int).to_numpy(),
+        "answers": n.astype(int).to_numpy(),
         "importance": imp.to_numpy(dtype=float),
         "performance": perf.to_numpy(dtype=float),
         "importance_cut": icut,

@@ -171,7 +171,7 @@ def test_quality_gaps_by_hand():
     r = sat.quality_gaps(_factors(), factors=["access", "courtesy"], min_n=4).set_index("factor")
     d = np.array([-1.0, 0.0, -3.0])  # access pairs (the 4th answer has no perception)
     half = stats.t.ppf(0.975, 2) * d.std(ddof=1) / math.sqrt(3)
-    assert r.loc["access", "n"] == 3
+    assert r.loc["access", "answers"] == 3
     assert r.loc["access", "quality_gap"] == pytest.approx(d.mean())
     assert r.loc["access", "quality_gap_lower"] == pytest.approx(d.mean() - half)
     assert r.loc["access", "expectation"] == pytest.approx(6.0)
@@ -243,3 +243,13 @@ def test_loyalty_by_nps_by_hand():
     assert r.loc["detractor", "churn_rate"] == pytest.approx(1.0)
     assert r.loc["passive", "customers"] == 0 and math.isnan(r.loc["passive", "churn_rate"])
     assert list(r["small_group"]) == [False, True, True]
+
+
+def test_windows_keep_answers_between_start_and_as_of():
+    r = sat.satisfaction_by(_surveys(), by=None, start="2026-02-01", as_of="2026-02-14")
+    assert r["responses"].item() == 2  # 2026-02-01 and 2026-02-14
+    f = _factors().assign(date=pd.to_datetime(["2026-01-01", "2026-02-01", "2026-03-01", "2026-04-01"]))
+    g = sat.quality_gaps(f, factors=["courtesy"], as_of="2026-02-28")
+    assert g["answers"].item() == 2 and g["quality_gap"].item() == pytest.approx(1.0)
+    i = sat.importance_performance(f, factors=["access", "courtesy"], start="2026-03-01")
+    assert list(i["answers"]) == [1, 2]
