@@ -200,6 +200,13 @@ def _title(nb) -> str:
     return ""
 
 
+_CDN_SCRIPTS = re.compile(
+    r'<script[^>]*\ssrc="https://cdnjs\.cloudflare\.com/ajax/libs/(?:require\.js|mathjax)/[^"]*"[^>]*>\s*</script>'
+)
+"""Script tags that load require.js and MathJax from a CDN (nbconvert's template, plotly's figure
+HTML). The reports need neither (plotly.js is embedded), and offline they only fail to load."""
+
+
 def _export_html(nb, title: str) -> str:
     """Standalone HTML with code and prompts hidden; outputs (plotly.js included) kept as they are."""
     from nbconvert import HTMLExporter
@@ -207,7 +214,7 @@ def _export_html(nb, title: str) -> str:
     exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True, exclude_raw=True)
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title or "report"}})
-    return body
+    return _CDN_SCRIPTS.sub("", body)
 
 
 def _first_line(text: str) -> str:
@@ -731,6 +738,9 @@ def plan(args: argparse.Namespace) -> Plan:
         months = [ds.month_end("").strftime("%Y-%m")]
     as_of = {m: ds.month_end(m) for m in months}  # DataError outside the data
 
+    cards = {m: select_cards(ds, args.cards, as_of=as_of[m], top=config.card_top) if args.cards else []
+             for m in months}
+
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".crm-report-", dir=out))
@@ -742,14 +752,11 @@ def plan(args: argparse.Namespace) -> Plan:
             jobs.append(Job(str(nb_dir / f"{name}.ipynb"), name, month,
                             {**shared, **config.parameters.get(name, {})}, str(work / month),
                             str(nb_dir), args.kernel, timeout))
-        if args.cards:
-            ids = select_cards(ds, args.cards, as_of=as_of[month], top=config.card_top)
-            for cid in ids:
-                params = {**shared, **config.parameters.get(config.card_notebook, {}),
-                          config.card_parameter: cid}
-                jobs.append(Job(str(card_nb), f"cards/{_safe_name(cid)}", month, params,
-                                str(work / month), str(nb_dir), args.kernel, timeout))
-    for month in months:
+        for cid in cards[month]:
+            params = {**shared, **config.parameters.get(config.card_notebook, {}),
+                      config.card_parameter: cid}
+            jobs.append(Job(str(card_nb), f"cards/{_safe_name(cid)}", month, params,
+                            str(work / month), str(nb_dir), args.kernel, timeout))
         (work / month / "cards").mkdir(parents=True, exist_ok=True)
     run = {"data_dir": str(args.data), "lang": args.lang, "mask_pii": bool(args.mask_pii)}
     return Plan(jobs, months, out, work, _quality_summary(ds.quality), run, args.lang)
