@@ -20,6 +20,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from crm_lib._errors import DataError, examples, fail_rows
+from crm_lib._frames import isin
 from crm_lib.schema import DTYPES, REQUIRED_TABLES, TABLE_NAMES, TABLES, pandera_schema
 
 QUALITY_COLUMNS = ("table", "check", "severity", "rows", "examples")
@@ -427,11 +428,11 @@ def _quality_checks(tables: dict[str, pd.DataFrame], offsets: dict[str, int],
 
     _flag(f, "transactions", tx, tx["customer_id"].isna(), "no customer id (kept; counted in totals only)",
           "warning", "order_id", off)
-    _flag(f, "transactions", tx, tx["customer_id"].notna() & ~tx["customer_id"].isin(known),
+    _flag(f, "transactions", tx, tx["customer_id"].notna() & ~isin(tx["customer_id"], known),
           "unknown customer (not in customers; kept)", "warning", "customer_id", off)
     if tables.get("products") is not None and "product_id" in tx:
         prods = pd.Index(tables["products"]["product_id"].dropna().unique())
-        _flag(f, "transactions", tx, tx["product_id"].notna() & ~tx["product_id"].isin(prods),
+        _flag(f, "transactions", tx, tx["product_id"].notna() & ~isin(tx["product_id"], prods),
               "unknown product (not in products; kept)", "warning", "product_id", off)
     dup = tx.duplicated(keep="first")
     _flag(f, "transactions", tx, dup, "duplicate order line (identical to an earlier row; kept)",
@@ -455,7 +456,7 @@ def _quality_checks(tables: dict[str, pd.DataFrame], offsets: dict[str, int],
         _flag(f, "transactions", tx, no_cost, "no cost (gross profit unknown for these rows)",
               "warning", "order_id", off)
     buyers = pd.Index(tx["customer_id"].dropna().unique())
-    _flag(f, "customers", cust, ~cust["customer_id"].isin(buyers),
+    _flag(f, "customers", cust, ~isin(cust["customer_id"], buyers),
           "no transactions (potential customers; kept)", "info", "customer_id",
           offsets["customers"])
 
@@ -468,7 +469,7 @@ def _quality_checks(tables: dict[str, pd.DataFrame], offsets: dict[str, int],
             f.append(_finding(name, "header only: no rows", "warning", 0, ""))
             continue
         if "customer_id" in df and name != "targets":
-            _flag(f, name, df, df["customer_id"].notna() & ~df["customer_id"].isin(known),
+            _flag(f, name, df, df["customer_id"].notna() & ~isin(df["customer_id"], known),
                   "unknown customer (not in customers; kept)", "warning", "customer_id", o)
         for col in ("date", "opened_at", "at", "issued_on", "lost_on"):
             if col in df:
