@@ -560,26 +560,28 @@ def survival(df: pd.DataFrame, *, duration_col: str = "tenure_days", event_col: 
     Returns
     -------
     DataFrame
-        The group column (named ``group_col``, when given), time, at_risk, events, censored,
-        survival, lower, upper; one row per group and distinct time (starting at 0). Rows without a usable duration are left out with a
+        The group column (named ``group_col``, when given), survival_time (in the unit of
+        ``duration_col``), at_risk, events, censored, survival, survival_lower, survival_upper;
+        one row per group and distinct time (starting at 0). Rows without a usable duration are left out with a
         :class:`DataWarning`.
 
     Examples
     --------
     >>> d = pd.DataFrame({"tenure_days": [1, 2, 2, 3], "churned": [True, True, False, True]})
-    >>> survival(d)[["time", "at_risk", "survival"]]
-       time  at_risk  survival
-    0   0.0        4      1.00
-    1   1.0        4      0.75
-    2   2.0        3      0.50
-    3   3.0        1      0.00
+    >>> survival(d)[["survival_time", "at_risk", "survival"]]
+       survival_time  at_risk  survival
+    0            0.0        4      1.00
+    1            1.0        4      0.75
+    2            2.0        3      0.50
+    3            3.0        1      0.00
     """
     from lifelines import KaplanMeierFitter
 
     if not 0 < confidence < 1:
         raise DataError(f"`confidence` must be within (0, 1), got {confidence!r}.")
     d = _durations(df, duration_col, event_col, group_col, "survival input", groups, customer_col)
-    cols = ["_group", "time", "at_risk", "events", "censored", "survival", "lower", "upper"]
+    cols = ["_group", "survival_time", "at_risk", "events", "censored", "survival",
+            "survival_lower", "survival_upper"]
     parts = []
     for name, g in d.groupby("group", sort=True):
         kmf = KaplanMeierFitter(alpha=1 - confidence)
@@ -588,13 +590,13 @@ def survival(df: pd.DataFrame, *, duration_col: str = "tenure_days", event_col: 
         ci = kmf.confidence_interval_survival_function_
         parts.append(pd.DataFrame({
             "_group": name,
-            "time": et.index.to_numpy(dtype=float),
+            "survival_time": et.index.to_numpy(dtype=float),
             "at_risk": et["at_risk"].to_numpy(dtype=int),
             "events": et["observed"].to_numpy(dtype=int),
             "censored": et["censored"].to_numpy(dtype=int),
             "survival": kmf.survival_function_["s"].reindex(et.index).to_numpy(),
-            "lower": ci.iloc[:, 0].reindex(et.index).to_numpy(),
-            "upper": ci.iloc[:, 1].reindex(et.index).to_numpy(),
+            "survival_lower": ci.iloc[:, 0].reindex(et.index).to_numpy(),
+            "survival_upper": ci.iloc[:, 1].reindex(et.index).to_numpy(),
         }))
     if not parts:
         warnings.warn("No subjects for the survival curves.", DataWarning, stacklevel=2)
@@ -608,7 +610,8 @@ def survival(df: pd.DataFrame, *, duration_col: str = "tenure_days", event_col: 
 
 
 def logrank(df: pd.DataFrame, *, group_col: str, groups=None, duration_col: str = "tenure_days",
-            event_col: str = "churned", customer_col: str = "customer_id") -> pd.DataFrame:
+            event_col: str = "churned", alpha: float = 0.05,
+            customer_col: str = "customer_id") -> pd.DataFrame:
     """Log-rank test: do the survival curves of the groups differ?
 
     Parameters
@@ -619,12 +622,15 @@ def logrank(df: pd.DataFrame, *, group_col: str, groups=None, duration_col: str 
         The grouping column (e.g. "tier"), from ``df`` or ``groups``.
     groups : DataFrame or Series, optional
         Customer attributes by customer id (see :func:`survival`).
+    alpha : float, default 0.05
+        Significance level of the ``significant`` column.
 
     Returns
     -------
     DataFrame
         One row for all groups together (comparison "all"), then one per pair of groups when
-        there are more than two: comparison, compared_groups, statistic, dof, p_value. Fewer than two
+        there are more than two: comparison, compared_groups, statistic, dof, p_value,
+        significant (p_value < ``alpha``; pairs are not corrected for multiple testing). Fewer than two
         groups give a :class:`DataWarning` and an empty table.
 
     Examples
@@ -637,7 +643,7 @@ def logrank(df: pd.DataFrame, *, group_col: str, groups=None, duration_col: str 
     from lifelines.statistics import multivariate_logrank_test, pairwise_logrank_test
 
     d = _durations(df, duration_col, event_col, group_col, "logrank input", groups, customer_col)
-    cols = ["comparison", "compared_groups", "statistic", "dof", "p_value"]
+    cols = ["comparison", "compared_groups", "statistic", "dof", "p_value", "significant"]
     names = sorted(d["group"].unique())
     if len(names) < 2:
         warnings.warn(f"The log-rank test needs two groups of `{group_col}`, got {names}.",
@@ -654,7 +660,9 @@ def logrank(df: pd.DataFrame, *, group_col: str, groups=None, duration_col: str 
     if pw is not None:
         rows += [{"comparison": "pair", "compared_groups": f"{a}, {b}", "statistic": float(r["test_statistic"]),
                   "dof": 1, "p_value": float(r["p"])} for (a, b), r in pw.iterrows()]
-    return pd.DataFrame(rows, columns=cols)
+    out = pd.DataFrame(rows, columns=cols[:-1])
+    out["significant"] = out["p_value"] < alpha
+    return out
 
 
 def churn_rate_by_month(status: pd.DataFrame, *, as_of, start=None, freq: str = "M") -> pd.DataFrame:

@@ -208,7 +208,7 @@ MP6_E = [1, 1, 1, 0, 1, 0, 1, 0, 0, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0]
 
 def test_kaplan_meier_textbook_example_by_product_limit():
     df = pd.DataFrame({"tenure_days": MP6_T, "churned": np.array(MP6_E, dtype=bool)})
-    r = churn.survival(df).set_index("time")
+    r = churn.survival(df).set_index("survival_time")
     t, e = np.array(MP6_T), np.array(MP6_E)
     s, greenwood = 1.0, 0.0
     for time in sorted(set(t[e == 1])):
@@ -221,8 +221,8 @@ def test_kaplan_meier_textbook_example_by_product_limit():
         # exponential Greenwood (log(-log)) band
         v = greenwood / math.log(s) ** 2
         z = stats.norm.ppf(0.975)
-        assert r.loc[time, "lower"] == pytest.approx(s ** math.exp(z * math.sqrt(v)), rel=1e-6)
-        assert r.loc[time, "upper"] == pytest.approx(s ** math.exp(-z * math.sqrt(v)), rel=1e-6)
+        assert r.loc[time, "survival_lower"] == pytest.approx(s ** math.exp(z * math.sqrt(v)), rel=1e-6)
+        assert r.loc[time, "survival_upper"] == pytest.approx(s ** math.exp(-z * math.sqrt(v)), rel=1e-6)
     # the published curve (e.g. Kleinbaum & Klein, Survival Analysis, table 2.2)
     published = {6: 0.8571, 7: 0.8067, 10: 0.7529, 13: 0.6902, 16: 0.6275, 22: 0.5378, 23: 0.4482}
     for time, value in published.items():
@@ -253,6 +253,7 @@ def test_logrank_by_hand_and_single_group():
     r = churn.logrank(df, group_col="tier")
     assert r["statistic"].iloc[0] == pytest.approx(chi2)
     assert r["p_value"].iloc[0] == pytest.approx(stats.chi2.sf(chi2, 1))
+    assert bool(r["significant"].iloc[0]) == (stats.chi2.sf(chi2, 1) < 0.05)
     three = df.assign(tier=["a", "a", "b", "b", "c", "c"])
     assert list(churn.logrank(three, group_col="tier")["comparison"]) == ["all", "pair", "pair", "pair"]
     with pytest.warns(DataWarning, match="needs two groups"):
