@@ -212,8 +212,6 @@ _NOTES = MappingProxyType({
 _FACTOR_GAP = (-0.4, -1.1, -0.2, -0.5, -0.9, -0.6, 0.0, 0.2, -0.7, 0.3)
 _FACTOR_IMPORTANCE = (6.3, 5.9, 5.5, 5.0, 5.6, 5.1, 5.4, 4.8, 5.2, 4.2)
 
-_NS_PER_DAY = 86_400 * 10**9
-
 
 class SampleCompany(dict):
     """The ten tables of a generated company (a ``dict`` of DataFrames) and its ``truth``."""
@@ -236,9 +234,24 @@ def _str(values) -> pd.Series:
 
 
 def _ids(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
-    digits = pc.utf8_lpad(pc.cast(pa.array(np.asarray(numbers, dtype=np.int64)), pa.string()),
-                          width=width, padding="0")
-    return pc.binary_join_element_wise(prefix, digits, "")
+    """Ids like ``C00042``: ``prefix`` then ``numbers`` zero-padded to ``width`` digits.
+
+    Built as fixed-width ASCII bytes straight into an Arrow string array (fast at 20M rows).
+    """
+    x = np.asarray(numbers, dtype=np.int64)
+    if len(x) and (x.min() < 0 or x.max() >= 10**width):
+        raise ValueError(f"ids of prefix {prefix!r} need more than {width} digits")
+    head = np.frombuffer(prefix.encode("ascii"), dtype=np.uint8)
+    size = len(head) + width
+    buf = np.empty((len(x), size), dtype=np.uint8)
+    buf[:, : len(head)] = head
+    rest = x.astype(np.uint32 if width <= 9 else np.uint64)
+    for k in range(width):  # over digit positions, not rows
+        buf[:, size - 1 - k] = rest % 10 + 48
+        rest //= 10
+    offsets = np.arange(0, (len(x) + 1) * size, size, dtype=np.int64)
+    return pa.Array.from_buffers(pa.large_string(), len(x),
+                                 [None, pa.py_buffer(offsets), pa.py_buffer(buf)])
 
 
 def _take(words, idx: np.ndarray) -> pa.Array:
@@ -268,20 +281,21 @@ def _choice(rng: np.random.Generator, n: int, probs) -> np.ndarray:
 
 
 def _dates(start: np.datetime64, days: np.ndarray) -> np.ndarray:
-    """Day offsets (float with NaN, or int) -> datetime64[ns] at midnight (NaT for NaN)."""
-    days = np.asarray(days)
-    out = np.full(len(days), np.datetime64("NaT"), dtype="datetime64[ns]")
-    ok = ~np.isnan(days) if days.dtype.kind == "f" else np.ones(len(days), dtype=bool)
-    out[ok] = start + days[ok].astype(np.int64).astype("timedelta64[D]")
-    return out
+    """Day offsets from ``start`` (int, or float with NaN) -> datetime64[ns] at midnight (NaT for NaN)."""
+    return _datetimes(start, np.asarray(days) * 86400)
 
 
 def _datetimes(start: np.datetime64, seconds: np.ndarray) -> np.ndarray:
-    """Whole seconds since the start (float with NaN) -> datetime64[ns]."""
-    out = np.full(len(seconds), np.datetime64("NaT"), dtype="datetime64[ns]")
-    ok = ~np.isnan(seconds)
-    out[ok] = start.astype("datetime64[ns]") + seconds[ok].astype(np.int64).astype("timedelta64[s]")
-    return out
+    """Whole seconds since ``start`` (int, or float with NaN) -> datetime64[ns] (NaT for NaN)."""
+    seconds = np.asarray(seconds)
+    base = start.astype("datetime64[s]").astype(np.int64)
+    if seconds.dtype.kind == "f":
+        missing = np.isnan(seconds)
+        ns = (np.where(missing, 0, seconds).astype(np.int64) + base) * 10**9
+        ns[missing] = np.iinfo(np.int64).min  # NaT
+    else:
+        ns = (seconds.astype(np.int64) + base) * 10**9
+    return ns.view("datetime64[ns]")
 
 
 def _group_starts(counts: np.ndarray) -> np.ndarray:
@@ -293,8 +307,8 @@ def _rank_within(group: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return np.arange(len(group)) - np.repeat(_group_starts(counts), counts)
 
 
-def _phi(x: np.ndarray) -> np.ndarray:
-    return np.clip(special.ndtr(x), 1e-12, 1 - 1e-12)
+def _clip01(u: np.ndarray) -> np.ndarray:
+    return np.clip(u, 1e-12, 1 - 1e-12)
 
 
 def expected_repeat_purchases(t, *, r: float = BGNBD["r"], alpha: float = BGNBD["alpha"],
@@ -394,12 +408,14 @@ def generate(customers: int = 3000, *, seed: int = 42, start: str = DEFAULT_STAR
     gp, gq, gv = (float(gamma_gamma[k]) for k in ("p", "q", "v"))
 
     # --- customers: latent traits -------------------------------------------------------------
-    z_spend = rng.standard_normal(n)   # high: big orders (small nu)
-    z_loyal = rng.standard_normal(n)   # high: loyal (small dropout p), more satisfied
-    z_pay = rng.standard_normal(n)     # high: pays late
-    lam = rng.gamma(r, 1.0 / alpha, n)
-    p_drop = special.betaincinv(a, b, _phi(-z_loyal))
-    nu = special.gammaincinv(gq, _phi(-z_spend)) / gv
+    lam = rng.gamma(r, 1.0 / alpha, n)     # purchase rate per day while alive
+    p_drop = rng.beta(a, b, n)             # dropout probability after each repeat purchase
+    nu = rng.gamma(gq, 1.0 / gv, n)        # Gamma-Gamma scale: order value ~ Gamma(p, rate nu)
+    # standard normal scores carrying the ranks of p and nu, used to link other tables:
+    # high z_loyal = small p (loyal, more satisfied); high z_spend = small nu (big orders)
+    z_loyal = -special.ndtri(_clip01(special.betainc(a, b, p_drop)))
+    z_spend = -special.ndtri(_clip01(special.gammainc(gq, nu * gv)))
+    z_pay = rng.standard_normal(n)         # high: pays late
     potential = rng.random(n) < POTENTIAL_SHARE
     acq_day = rng.integers(0, horizon + 1, n)
     T = (horizon - acq_day).astype(float)
@@ -427,9 +443,8 @@ def generate(customers: int = 3000, *, seed: int = 42, start: str = DEFAULT_STAR
     buyers = np.flatnonzero(~potential)
     o_cust = np.concatenate([buyers, rep_c])
     o_day = np.concatenate([acq_day[buyers], rep_day])
-    o_first = np.concatenate([np.ones(len(buyers), bool), np.zeros(len(rep_c), bool)])
     order = np.argsort(o_day * n + o_cust, kind="stable")
-    o_cust, o_day, o_first = o_cust[order], o_day[order], o_first[order]
+    o_cust, o_day = o_cust[order], o_day[order]
     del order, rep_c, rep_day
     n_orders = len(o_cust)
     value = np.maximum(np.round(rng.gamma(gp, 1.0, n_orders) / nu[o_cust], 2), 0.01)
@@ -442,62 +457,13 @@ def generate(customers: int = 3000, *, seed: int = 42, start: str = DEFAULT_STAR
     n_prod = len(prod_price)
     prod_ids = _ids("P", np.arange(1, n_prod + 1), 4)
 
-    # --- order lines --------------------------------------------------------------------------
-    n_lines = (_choice(rng, n_orders, LINES_PER_ORDER) + 1).astype(np.int64)
-    l_order = np.repeat(np.arange(n_orders), n_lines)
-    l_rank = _rank_within(l_order, n_lines)
-    w = rng.exponential(1.0, len(l_order))
-    wsum = np.bincount(l_order, weights=w, minlength=n_orders)
-    cents = np.round(value * 100).astype(np.int64)
-    k = n_lines[l_order]
-    spare = np.maximum(cents[l_order] - k, 0)
-    l_cents = 1 + np.floor(spare * (w / wsum[l_order])).astype(np.int64)
-    is_last = l_rank == k - 1
-    l_cents[is_last] = 0
-    l_cents[is_last] = cents[l_order[is_last]] - np.bincount(l_order, weights=l_cents,
-                                                             minlength=n_orders).astype(np.int64)[l_order[is_last]]
-    l_amount = l_cents / 100.0
-    del w, wsum, spare, k, is_last
-    # product: among those priced at most the line amount, leaning to the dearer ones
-    order_p = np.argsort(prod_price, kind="stable")
-    sorted_price = prod_price[order_p]
-    top = np.searchsorted(sorted_price, l_amount, side="right")
-    pick = np.floor(np.sqrt(rng.random(len(l_order))) * top).astype(np.int64)
-    l_prod = order_p[np.minimum(pick, n_prod - 1)]
-    l_qty = np.maximum(np.round(l_amount / prod_price[l_prod]), 1.0)
-    l_cost = np.round(l_qty * prod_cost[l_prod], 2)
-    del top, pick
-
-    # returns: a later row of the same order and product with negative quantity and amount
-    ret = np.flatnonzero(rng.random(len(l_order)) < RETURN_SHARE)
-    r_qty = np.ceil(rng.random(len(ret)) * l_qty[ret])
-    r_day = o_day[l_order[ret]] + rng.integers(1, 31, len(ret))
-    keep = r_day <= horizon
-    ret, r_qty, r_day = ret[keep], r_qty[keep], r_day[keep]
-    r_amount = -np.round(l_amount[ret] * r_qty / l_qty[ret], 2)
-    r_cost = -np.round(r_qty * prod_cost[l_prod[ret]], 2)
-
-    t_order = np.concatenate([l_order, l_order[ret]])
-    t_day = np.concatenate([o_day[l_order], r_day])
-    t_sort = np.argsort(t_day * (n_orders + 1) + t_order, kind="stable")
+    # --- order lines and returns ---------------------------------------------------------------
     width_o = max(6, len(str(n_orders)))
     width_c = max(5, len(str(n)))
-    cust_ids = _ids("C", np.arange(1, n + 1), width_c)
-    transactions = pd.DataFrame({
-        "order_id": _str(_ids("O", t_order[t_sort] + 1, width_o)),
-        "customer_id": _str(cust_ids.take(pa.array(o_cust[t_order[t_sort]]))),
-        "date": _dates(d0, t_day[t_sort]),
-        "product_id": _str(prod_ids.take(pa.array(np.concatenate([l_prod, l_prod[ret]])[t_sort]))),
-        "quantity": np.concatenate([l_qty, -r_qty])[t_sort],
-        "amount": np.concatenate([l_amount, r_amount])[t_sort],
-        "cost": np.concatenate([l_cost, r_cost])[t_sort],
-    })
-    n_ret = len(ret)
-    n_lines_total = len(l_order)
-    o_prod = l_prod[_group_starts(n_lines)]
-    qty_by_prod = (np.bincount(l_prod, weights=l_qty, minlength=n_prod)
-                   - np.bincount(l_prod[ret], weights=r_qty, minlength=n_prod))
-    del t_order, t_day, t_sort, l_order, l_rank, l_amount, l_qty, l_cost, l_cents
+    transactions, lines = _transactions(rng, d0, horizon, o_cust, o_day, value, prod_price,
+                                        prod_cost, width_o, width_c)
+    n_ret, n_lines_total, o_prod, qty_by_prod = (
+        lines["returns"], lines["lines"], lines["order_product"], lines["net_quantity"])
 
     # inventory: a year's cost of goods sold over the category's stock turnover
     years = (horizon + 1) / 365.25
@@ -507,7 +473,7 @@ def generate(customers: int = 3000, *, seed: int = 42, start: str = DEFAULT_STAR
 
     # --- customers table ----------------------------------------------------------------------
     customers_df, cinfo = _customers(rng, n, d0, horizon, z_spend, z_pay, potential, acq_day,
-                                     last_day, dropped, cust_ids)
+                                     last_day, dropped, width_c)
     company = cinfo["company"]
     region_idx = cinfo["region_idx"]
 
@@ -519,7 +485,7 @@ def generate(customers: int = 3000, *, seed: int = 42, start: str = DEFAULT_STAR
     reason_idx = _choice(rng, n, [shares.get(k, 0.0) for k in reasons])
     lost_ids = np.flatnonzero(recorded)
     lost_customers = pd.DataFrame({
-        "customer_id": _str(cust_ids.take(pa.array(lost_ids))),
+        "customer_id": _str(_ids("C", lost_ids + 1, width_c)),
         "lost_on": _dates(d0, lost_day[lost_ids]),
         "reason": _str(_take(reasons, reason_idx[lost_ids])),
     })
@@ -533,15 +499,15 @@ def generate(customers: int = 3000, *, seed: int = 42, start: str = DEFAULT_STAR
     buyer_rank[order_v] = np.arange(n) / max(n - 1, 1)
     tier = np.where(buyer_rank < 0.2, 0, np.where(buyer_rank < 0.5, 1, 2))
 
-    complaints = _complaints(rng, d0, horizon, o_cust, o_day, o_prod, z_loyal, cust_ids,
+    complaints = _complaints(rng, d0, horizon, o_cust, o_day, o_prod, z_loyal, width_c,
                              prod_ids, width_o)
-    surveys = _surveys(rng, n, d0, acq_day, active_end, potential, z_loyal, cust_ids)
-    service_calls = _service_calls(rng, d0, horizon, o_cust, o_day, tier, cust_ids)
+    surveys = _surveys(rng, n, d0, acq_day, active_end, potential, z_loyal, width_c)
+    service_calls = _service_calls(rng, d0, horizon, o_cust, o_day, tier, width_c)
     interactions = _interactions(rng, n, d0, acq_day, active_end, potential, company, z_spend,
-                                 cust_ids, cinfo["sales_rep"])
-    invoices = _invoices(rng, d0, horizon, o_cust, o_day, value, company, z_pay, cust_ids)
+                                 width_c, cinfo["sales_rep"])
+    invoices = _invoices(rng, d0, horizon, o_cust, o_day, value, company, z_pay, width_c)
     targets = _targets(rng, d0, d1, o_cust, o_day, value, company, acq_day, potential,
-                       lam, nu, gp, region_idx, cust_ids)
+                       lam, nu, gp, region_idx, width_c)
 
     tables = {
         "customers": customers_df,
@@ -555,7 +521,7 @@ def generate(customers: int = 3000, *, seed: int = 42, start: str = DEFAULT_STAR
         "invoices": invoices,
         "targets": targets,
     }
-    same_day = int(n_orders - len(np.unique(o_day * n + o_cust)))
+    same_day = int(np.count_nonzero((o_day[1:] == o_day[:-1]) & (o_cust[1:] == o_cust[:-1])))
     truth = {
         "generator": "crm_lib.sample",
         "customers": n,
@@ -603,9 +569,9 @@ def generate(customers: int = 3000, *, seed: int = 42, start: str = DEFAULT_STAR
         },
         "satisfaction": {
             "loyalty_correlation": SATISFACTION_LOYALTY_CORRELATION,
-            "note": ("A latent loyalty score sets the dropout probability p (through the Beta "
-                     "quantile, so p stays Beta(a, b)) and, with this correlation, survey "
-                     "satisfaction: more satisfied customers drop out less."),
+            "note": ("The normal score of each customer's dropout probability p (its Beta "
+                     "quantile, negated: loyalty) is correlated with survey satisfaction at this "
+                     "correlation: more satisfied customers drop out less."),
             "factor_gaps": dict(zip(SATISFACTION_FACTORS, _FACTOR_GAP, strict=True)),
             "factor_importance": dict(zip(SATISFACTION_FACTORS, _FACTOR_IMPORTANCE, strict=True)),
         },
@@ -625,6 +591,73 @@ def generate(customers: int = 3000, *, seed: int = 42, start: str = DEFAULT_STAR
         "dropped_customers": int(dropped.sum()),
     }
     return SampleCompany(tables, truth)
+
+
+def _transactions(rng, d0, horizon, o_cust, o_day, value, prod_price, prod_cost, width_o,
+                  width_c):
+    """Split each order into 1-3 lines, pick products, add returns: the transactions table.
+
+    Orders are sorted by day; rows come out sorted by date, then order, then line.
+    """
+    n_orders, n_prod = len(o_cust), len(prod_price)
+    n_lines = (_choice(rng, n_orders, LINES_PER_ORDER) + 1).astype(np.int64)
+    l_order = np.repeat(np.arange(n_orders), n_lines)
+    # line amounts: a flat Dirichlet split of the order value in whole cents, each >= 1 cent
+    w = rng.exponential(1.0, len(l_order))
+    w /= np.repeat(np.bincount(l_order, weights=w, minlength=n_orders), n_lines)
+    cents = np.round(value * 100).astype(np.int64)
+    l_cents = 1 + np.floor(np.repeat(np.maximum(cents - n_lines, 0), n_lines) * w).astype(np.int64)
+    del w
+    last = np.cumsum(n_lines) - 1
+    l_cents[last] = 0
+    l_cents[last] = cents - np.bincount(l_order, weights=l_cents, minlength=n_orders).astype(np.int64)
+    l_amount = l_cents / 100.0
+    del l_cents, cents, last
+    # product: among those priced at most the line amount, leaning to the dearer ones
+    order_p = np.argsort(prod_price, kind="stable")
+    top = np.searchsorted(prod_price[order_p], l_amount, side="right")
+    pick = np.floor(np.sqrt(rng.random(len(l_order))) * top).astype(np.int64)
+    del top
+    l_prod = order_p[np.minimum(pick, n_prod - 1)]
+    del pick
+    l_qty = np.maximum(np.round(l_amount / prod_price[l_prod]), 1.0)
+    l_cost = np.round(l_qty * prod_cost[l_prod], 2)
+
+    # returns: a later row of the same order and product with negative quantity and amount
+    ret = np.flatnonzero(rng.random(len(l_order)) < RETURN_SHARE)
+    r_qty = np.ceil(rng.random(len(ret)) * l_qty[ret])
+    r_day = o_day[l_order[ret]] + rng.integers(1, 31, len(ret))
+    keep = r_day <= horizon
+    ret, r_qty, r_day = ret[keep], r_qty[keep], r_day[keep]
+    r_key = r_day * (n_orders + 1) + l_order[ret]
+    r_sort = np.argsort(r_key, kind="stable")
+    ret, r_qty, r_day, r_key = ret[r_sort], r_qty[r_sort], r_day[r_sort], r_key[r_sort]
+    r_amount = -np.round(l_amount[ret] * r_qty / l_qty[ret], 2)
+    r_cost = -np.round(r_qty * prod_cost[l_prod[ret]], 2)
+    # where the returns go among the lines (lines are sorted by the same key: day, order)
+    pos = np.searchsorted(o_day[l_order] * (n_orders + 1) + l_order, r_key, side="right")
+
+    info = {
+        "returns": int(len(ret)),
+        "lines": int(len(l_order)),
+        "order_product": l_prod[np.cumsum(n_lines) - n_lines],
+        "net_quantity": (np.bincount(l_prod, weights=l_qty, minlength=n_prod)
+                         - np.bincount(l_prod[ret], weights=r_qty, minlength=n_prod)),
+    }
+    t_order = np.insert(l_order, pos, l_order[ret])
+    del l_order
+    cols = {
+        "order_id": _str(_ids("O", t_order + 1, width_o)),
+        "customer_id": _str(_ids("C", o_cust[t_order] + 1, width_c)),
+        "date": _dates(d0, o_day[t_order]),
+    }
+    cols["date"][pos + np.arange(len(pos))] = _dates(d0, r_day)
+    del t_order
+    cols["product_id"] = _str(_ids("P", np.insert(l_prod, pos, l_prod[ret]) + 1, 4))
+    cols["quantity"] = np.insert(l_qty, pos, -r_qty)
+    cols["amount"] = np.insert(l_amount, pos, r_amount)
+    cols["cost"] = np.insert(l_cost, pos, r_cost)
+    return pd.DataFrame(cols), info
 
 
 def _products(rng: np.random.Generator):
@@ -654,7 +687,7 @@ def _products(rng: np.random.Generator):
 
 
 def _customers(rng, n, d0, horizon, z_spend, z_pay, potential, acq_day, last_day, dropped,
-               cust_ids):
+               width_c):
     company = rng.random(n) < special.expit(-1.3 + 1.0 * z_spend)
     indiv = ~company
     region_idx = _choice(rng, n, [r_[1] for r_ in _REGIONS])
@@ -752,7 +785,7 @@ def _customers(rng, n, d0, horizon, z_spend, z_pay, potential, acq_day, last_day
 
     industry = _where(company, _take([i[0] for i in _INDUSTRIES], ind_idx), None)
     customers_df = pd.DataFrame({
-        "customer_id": _str(cust_ids),
+        "customer_id": _str(_ids("C", np.arange(1, n + 1), width_c)),
         "name": _str(name),
         "kind": _str(_where(company, pa.array(["company"] * n), pa.array(["individual"] * n))),
         "region": _str(_take([r_[0] for r_ in _REGIONS], region_idx)),
@@ -776,7 +809,7 @@ def _customers(rng, n, d0, horizon, z_spend, z_pay, potential, acq_day, last_day
     return customers_df, {"company": company, "region_idx": region_idx, "sales_rep": sales_rep}
 
 
-def _complaints(rng, d0, horizon, o_cust, o_day, o_prod, z_loyal, cust_ids, prod_ids, width_o):
+def _complaints(rng, d0, horizon, o_cust, o_day, o_prod, z_loyal, width_c, prod_ids, width_o):
     # each order may lead to a complaint; less loyal customers complain more
     prob = 0.015 * np.exp(-0.5 * z_loyal[o_cust])
     idx = np.flatnonzero(rng.random(len(o_cust)) < prob)
@@ -813,7 +846,7 @@ def _complaints(rng, d0, horizon, o_cust, o_day, o_prod, z_loyal, cust_ids, prod
     staff = rng.integers(1, 13, m)
     return pd.DataFrame({
         "complaint_id": _str(_ids("CP", np.arange(1, m + 1), max(5, len(str(m))))),
-        "customer_id": _str(cust_ids.take(pa.array(o_cust[idx]))),
+        "customer_id": _str(_ids("C", o_cust[idx] + 1, width_c)),
         "opened_at": _datetimes(d0, opened),
         "category": _str(_take([c[0] for c in _COMPLAINT_CATEGORIES], cat)),
         "channel": _str(_take([c[0] for c in _COMPLAINT_CHANNELS], chan)),
@@ -830,7 +863,7 @@ def _complaints(rng, d0, horizon, o_cust, o_day, o_prod, z_loyal, cust_ids, prod
     })
 
 
-def _surveys(rng, n, d0, acq_day, active_end, potential, z_loyal, cust_ids):
+def _surveys(rng, n, d0, acq_day, active_end, potential, z_loyal, width_c):
     responds = ~potential & (rng.random(n) < 0.25)
     count = np.where(responds, 1 + (rng.random(n) < 0.2), 0)
     c = np.repeat(np.arange(n), count)
@@ -851,7 +884,7 @@ def _surveys(rng, n, d0, acq_day, active_end, potential, z_loyal, cust_ids):
     csat = np.clip(np.round(3.7 + 0.7 * quality + 0.5 * rng.standard_normal(m)), 1, 5)
     cols = {
         "response_id": _str(_ids("SV", np.arange(1, m + 1), max(5, len(str(m))))),
-        "customer_id": _str(cust_ids.take(pa.array(c))),
+        "customer_id": _str(_ids("C", c + 1, width_c)),
         "date": _dates(d0, day),
         "nps": nps,
         "csat": csat,
@@ -867,7 +900,7 @@ def _surveys(rng, n, d0, acq_day, active_end, potential, z_loyal, cust_ids):
     return df
 
 
-def _service_calls(rng, d0, horizon, o_cust, o_day, tier, cust_ids):
+def _service_calls(rng, d0, horizon, o_cust, o_day, tier, width_c):
     count = rng.poisson(0.25, len(o_cust))
     src = np.repeat(np.arange(len(o_cust)), count)
     day = o_day[src] + rng.integers(0, 15, len(src))
@@ -885,14 +918,14 @@ def _service_calls(rng, d0, horizon, o_cust, o_day, tier, cust_ids):
     wait = np.round(np.where(answered, wait, patience), 1)
     return pd.DataFrame({
         "call_id": _str(_ids("CL", np.arange(1, m + 1), max(6, len(str(m))))),
-        "customer_id": _str(cust_ids.take(pa.array(c))),
+        "customer_id": _str(_ids("C", c + 1, width_c)),
         "at": _datetimes(d0, at),
         "wait_seconds": wait,
         "answered": answered,
     })
 
 
-def _interactions(rng, n, d0, acq_day, active_end, potential, company, z_spend, cust_ids,
+def _interactions(rng, n, d0, acq_day, active_end, potential, company, z_spend, width_c,
                   sales_rep):
     span = np.maximum(active_end - acq_day, 0)
     per_year = np.where(company, 4.0 * np.exp(0.5 * z_spend), 0.4)
@@ -915,7 +948,7 @@ def _interactions(rng, n, d0, acq_day, active_end, potential, company, z_spend, 
     rep = sales_rep.take(pa.array(c))
     return pd.DataFrame({
         "interaction_id": _str(_ids("IA", np.arange(1, m + 1), max(6, len(str(m))))),
-        "customer_id": _str(cust_ids.take(pa.array(c))),
+        "customer_id": _str(_ids("C", c + 1, width_c)),
         "date": _dates(d0, day),
         "type": _str(_take(_INTERACTION_TYPES, typ)),
         "sales_rep": _str(rep),
@@ -923,7 +956,7 @@ def _interactions(rng, n, d0, acq_day, active_end, potential, company, z_spend, 
     })
 
 
-def _invoices(rng, d0, horizon, o_cust, o_day, value, company, z_pay, cust_ids):
+def _invoices(rng, d0, horizon, o_cust, o_day, value, company, z_pay, width_c):
     inv = np.flatnonzero(company[o_cust] | (rng.random(len(o_cust)) < 0.05))
     m = len(inv)
     c = o_cust[inv]
@@ -935,7 +968,7 @@ def _invoices(rng, d0, horizon, o_cust, o_day, value, company, z_pay, cust_ids):
     paid = np.where(paid <= horizon, paid, np.nan)
     return pd.DataFrame({
         "invoice_id": _str(_ids("IN", np.arange(1, m + 1), max(6, len(str(m))))),
-        "customer_id": _str(cust_ids.take(pa.array(c))),
+        "customer_id": _str(_ids("C", c + 1, width_c)),
         "issued_on": _dates(d0, issued),
         "due_on": _dates(d0, due),
         "amount": value[inv],
@@ -944,7 +977,7 @@ def _invoices(rng, d0, horizon, o_cust, o_day, value, company, z_pay, cust_ids):
 
 
 def _targets(rng, d0, d1, o_cust, o_day, value, company, acq_day, potential, lam, nu,
-             gp, region_idx, cust_ids):
+             gp, region_idx, width_c):
     n = len(company)
     first_year = int(str(d0)[:4])
     last_year = int(str(d1)[:4])
@@ -958,7 +991,7 @@ def _targets(rng, d0, d1, o_cust, o_day, value, company, acq_day, potential, lam
     cy, yi = cy[ok], yi[ok]
     expected = lam[cy] * 365.25 * gp / nu[cy] * np.exp(rng.normal(0.0, 0.2, len(cy)))
     cust_part = pd.DataFrame({
-        "customer_id": _str(cust_ids.take(pa.array(cy))),
+        "customer_id": _str(_ids("C", cy + 1, width_c)),
         "region": _str(pa.nulls(len(cy), type=pa.string())),
         "period": _str(pc.cast(pa.array(years[yi]), pa.string())),
         "expected_sales": np.maximum(np.round(expected, -2), 100.0),
