@@ -44,6 +44,7 @@ __all__ = [
     "rfm_scores",
     "rfm_segments",
     "rule_table",
+    "score_distribution",
     "segment_summary",
 ]
 
@@ -492,6 +493,40 @@ def rfm_scores(
     out["rfm_cell"] = pd.array(_cell_strings(r, f, m), dtype="str")
     out.attrs.update(bins=bins, as_of=as_of_ts, excluded=excluded)
     return out
+
+
+def score_distribution(scores: pd.DataFrame) -> pd.DataFrame:
+    """Customers per score level of each of R, F and M (long format, every level included).
+
+    Parameters
+    ----------
+    scores : DataFrame
+        The result of :func:`rfm_scores`.
+
+    Returns
+    -------
+    DataFrame
+        ``3 * bins`` rows: ``measure`` ("r_score", "f_score", "m_score"), ``score`` (1..bins),
+        ``customers``, ``share`` (within the measure; each measure's shares sum to 1).
+
+    Examples
+    --------
+    >>> sc = pd.DataFrame({"r_score": [1, 2], "f_score": [1, 1], "m_score": [2, 2]})
+    >>> score_distribution(sc).query("measure == 'f_score'")["customers"].tolist()
+    [2, 0, 0, 0, 0]
+    """
+    require_columns(scores, list(_SCORE_COLS), table="rfm scores",
+                    hint="Compute them with crm_lib.rfm.rfm_scores.")
+    bins = _check_bins(scores.attrs.get("bins", RFM_BINS))
+    arrays = _scores_array(scores, bins)
+    counts = np.concatenate([np.bincount(a - 1, minlength=bins) for a in arrays])
+    n = max(len(scores), 1)
+    return pd.DataFrame({
+        "measure": pd.array(np.repeat(_SCORE_COLS, bins), dtype="str"),
+        "score": np.tile(np.arange(1, bins + 1), 3),
+        "customers": counts,
+        "share": counts / n,
+    })
 
 
 def _numbers(df: pd.DataFrame, col: str) -> np.ndarray:
