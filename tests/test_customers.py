@@ -490,3 +490,66 @@ def test_sample_customer_analysis(sample):
     cts = cu.cost_to_serve(tot, service_calls=sample.service_calls, complaints=sample.complaints,
                            interactions=sample.interactions, as_of=as_of)
     assert (cts["profit_group"] == "gold").sum() == math.ceil(0.05 * len(cts))
+
+
+# ------------------------------------------------------------------------------------------
+# inputs unchanged, charts
+# ------------------------------------------------------------------------------------------
+
+
+def test_functions_leave_inputs_unchanged():
+    cust, t, periods, lost = lifecycle_inputs()
+    copies = [x.copy() for x in (cust, t, periods, lost)]
+    cu.lifecycle(cust, t, as_of=AS_OF, periods=periods, lost_customers=lost)
+    for a, b in zip((cust, t, periods, lost), copies, strict=True):
+        pd.testing.assert_frame_equal(a, b)
+    pt = monthly([("a", "2025-03-01", 100.0), ("a", "2026-03-01", 150.0)])
+    p0 = pt.copy()
+    cu.trading_performance(pt, freq="Y", as_of=AS_OF)
+    pd.testing.assert_frame_equal(pt, p0)
+    totals, calls, complaints, inter = cts_inputs()
+    copies = [x.copy() for x in (totals, calls, complaints, inter)]
+    cu.cost_to_serve(totals, service_calls=calls, complaints=complaints, interactions=inter)
+    for a, b in zip((totals, calls, complaints, inter), copies, strict=True):
+        pd.testing.assert_frame_equal(a, b)
+    ind = pd.DataFrame({"customer_id": ["a", "b"], "gross_profit": [1.0, 2.0],
+                        "sales_growth": [0.1, np.nan]})
+    i0 = ind.copy()
+    cu.value_matrix(ind)
+    pd.testing.assert_frame_equal(ind, i0)
+
+
+def test_lifecycle_row_order_independent():
+    cust, t, periods, lost = lifecycle_inputs()
+    a = cu.lifecycle(cust, t, as_of=AS_OF, periods=periods, lost_customers=lost)
+    b = cu.lifecycle(cust.iloc[::-1], t.iloc[::-1], as_of=AS_OF, periods=periods.iloc[::-1],
+                     lost_customers=lost.iloc[::-1])
+    pd.testing.assert_frame_equal(a.sort_index(), b.sort_index())
+
+
+def test_customer_charts_take_the_results_and_translate():
+    from crm_lib import plots
+
+    c = pd.DataFrame({"customer_id": ["a", "b", "c"], "kind": ["company", "individual", "company"],
+                      "region": ["East", "East", "West"]})
+    v = pd.DataFrame({"sales": [60.0, 40.0, 0.0]}, index=ids(["a", "b", "c"]))
+    comp = cu.composition(c, v, by="kind")
+    fig = plots.composition_bars(comp, by="kind", lang="zh")
+    assert list(fig.data[0].x) == ["企业客户", "个人客户"]
+    assert list(fig.data[1].y) == [0.6, 0.4]
+    sun = plots.composition_sunburst(cu.composition(c, v, by=("region", "kind")),
+                                     path=("region", "kind"))
+    assert sun.data[0].type == "sunburst"
+    totals, calls, complaints, inter = cts_inputs()
+    whale = plots.whale_curve(cu.cost_to_serve(totals, complaints=complaints))
+    # net profits 1000, 100 - 30, -80 (c), -80 (d): the curve ends at 100%
+    assert whale.data[0].y[-1] == pytest.approx(1.0)
+    assert max(whale.data[0].y) > 1.0
+    vm = cu.value_matrix(pd.DataFrame({"customer_id": ["a", "b"], "gross_profit": [1.0, 2.0],
+                                       "sales_growth": [0.3, 0.1]}))
+    chart = plots.value_matrix_chart(vm, lang="zh")
+    assert {a.text for a in chart.layout.annotations} == {"最有价值客户", "维持型客户", "成长型客户",
+                                                          "低价值客户"}
+    pt = monthly([("a", "2026-01-01", 1.0), ("b", "2026-01-01", 2.0)])
+    lines = plots.trading_lines(cu.trading_performance(pt), customer_ids=["a"])
+    assert len(lines.data) == 1

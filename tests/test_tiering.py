@@ -666,3 +666,58 @@ def test_sample_key_accounts_and_service_levels_run(sample):
     sl = ti.service_levels(sample.service_calls, tiers, customers=sample.customers, as_of=as_of)
     assert sl["calls"].sum() == (sample.service_calls["at"] < as_of + pd.Timedelta(days=1)).sum()
     assert sl.index[-1] == "blacklisted"
+
+
+# ------------------------------------------------------------------------------------------
+# inputs unchanged, charts
+# ------------------------------------------------------------------------------------------
+
+
+def test_key_accounts_and_service_levels_leave_inputs_unchanged():
+    ind, cust, inter = ka_inputs()
+    copies = [x.copy() for x in (ind, cust, inter)]
+    ti.key_accounts(ind, customers=cust, interactions=inter, as_of="2026-10-31")
+    for a, b in zip((ind, cust, inter), copies, strict=True):
+        pd.testing.assert_frame_equal(a, b)
+    tiers = pd.Series({"a": "VIP", "b": "small"})
+    calls = calls_frame([("a", "2026-10-01", 5.0, True), ("b", "2026-10-01", 50.0, False)])
+    c0, t0 = calls.copy(), tiers.copy()
+    black = pd.DataFrame({"customer_id": ["a", "b"], "blacklisted": [False, True]})
+    ti.service_levels(calls, tiers, customers=black)
+    pd.testing.assert_frame_equal(calls, c0)
+    pd.testing.assert_series_equal(tiers, t0)
+    # row order of the calls does not matter
+    pd.testing.assert_frame_equal(ti.service_levels(calls, tiers, customers=black),
+                                  ti.service_levels(calls.iloc[::-1], tiers, customers=black))
+
+
+def test_tiering_charts_take_the_results_and_translate():
+    from crm_lib import plots
+
+    v = s({"a": 50, "b": 25, "c": 10, "d": 8, "e": 4, "f": 3})
+    fig = plots.abc_pareto(ti.abc_table(v), lang="zh")
+    assert fig.layout.title.text == "ABC分析：销售额累计占比"
+    assert [t.name for t in fig.data] == ["A", "B", "C"]
+    # the curve ends at 100% of customers and value
+    assert fig.data[-1].x[-1] == 1.0 and fig.data[-1].y[-1] == pytest.approx(1.0)
+    bars = plots.abc_summary_bars(ti.abc_summary(v))
+    assert list(bars.data[1].y) == pytest.approx([0.75, 0.18, 0.07])
+    ind = ind_frame(cumulative_sales=np.arange(100, dtype="float64"))
+    summ = ti.tier_summary(ti.pyramid_tiers(ind, weights={"cumulative_sales": 1}))
+    pyr = plots.pyramid_chart(summ, lang="zh")
+    assert list(pyr.data[0].y) == ["大客户/VIP", "主要客户", "普通客户", "小客户"]
+    assert list(pyr.data[0].x) == [1, 4, 15, 80]
+    m = ti.tier_migration(pd.Series({"a": "small", "b": "VIP"}), pd.Series({"a": "major"}))
+    mat = ti.migration_matrix(m)
+    assert sum(plots.migration_sankey(mat).data[0].link.value) == 2
+    assert plots.migration_heatmap(mat).data[0].z.sum() == 2
+    ka_ind, cust, inter = ka_inputs()
+    ka = ti.key_accounts(ka_ind, customers=cust, interactions=inter, as_of="2026-10-31")
+    kb = plots.key_account_bars(ka)
+    assert sum(kb.data[0].y) + sum(kb.data[1].y) == int(ka[list(ti.KEY_ACCOUNT_CRITERIA)].sum().sum())
+    calls = calls_frame([("a", "2026-10-01", 5.0, True), ("b", "2026-10-01", 50.0, True)])
+    sl = plots.service_level_bars(ti.service_levels(calls, pd.Series({"a": "VIP", "b": "small"})),
+                                  lang="zh")
+    assert sl.layout.title.text == "20秒内接听电话比例（按层级）"
+    with pytest.raises(DataError, match="crm_lib.tiering.abc_table"):
+        plots.abc_pareto(pd.DataFrame({"x": [1]}))
