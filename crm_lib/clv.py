@@ -47,10 +47,13 @@ __all__ = [
     "NotFittedError",
     "clv_by",
     "cohort_clv",
+    "describe_unit",
+    "due_list",
     "frequency_monetary_correlation",
     "historical_clv",
     "lifetime_value",
     "replenishment",
+    "top_customers",
 ]
 
 #: Length of one month in the summary's period unit, used by :func:`lifetime_value` to turn its
@@ -1272,6 +1275,105 @@ def clv_by(clv: pd.DataFrame, groups: pd.DataFrame | pd.Series, *, by: str = "ti
     return out
 
 
+def describe_unit(summary: pd.DataFrame, *, month_length: Mapping[str, float] = MONTH_LENGTH,
+                  frequency_col: str = "frequency") -> pd.DataFrame:
+    """The period unit a summary is counted in, for the reader of a report.
+
+    Returns
+    -------
+    DataFrame
+        One row: ``period_unit`` (catalogue key "clv_unit_D", "clv_unit_W" or "clv_unit_M"),
+        ``period_days`` (days per period), ``periods_per_month`` (as :func:`lifetime_value` uses
+        it), ``as_of``, ``customers`` and ``repeat_customers``.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"frequency": [0.0, 2.0]})
+    >>> s.attrs["freq"] = "W"
+    >>> describe_unit(s)["periods_per_month"].iloc[0]
+    np.float64(4.345)
+    """
+    unit = summary.attrs.get("freq")
+    if unit not in month_length:
+        raise DataError("The summary records no period unit (attrs['freq'] is missing or "
+                        f"unknown: {unit!r}); make it with crm_lib.summary.customer_summary.")
+    require_columns(summary, [frequency_col], table=_TABLE)
+    x = _numbers(summary, frequency_col)
+    return pd.DataFrame({"period_unit": [f"clv_unit_{unit}"], "period_days": [PERIOD_DAYS[unit]],
+                         "periods_per_month": [float(month_length[unit])],
+                         "as_of": [summary.attrs.get("as_of")],
+                         "customers": [float(len(x))], "repeat_customers": [float((x > 0).sum())]})
+
+
+def _with_names(frame: pd.DataFrame, customers: pd.DataFrame | None, name_col: str,
+                customer_col: str) -> pd.DataFrame:
+    if customers is None:
+        return frame
+    require_columns(customers, [customer_col, name_col], table="customers")
+    names = customers.drop_duplicates(customer_col).set_index(customer_col)[name_col]
+    out = frame.copy()
+    out.insert(0, name_col, names.reindex(out.index).to_numpy())
+    return out
+
+
+def top_customers(clv: pd.DataFrame, customers: pd.DataFrame | None = None, *, n: int = 20,
+                  name_col: str = "name", customer_col: str = "customer_id") -> pd.DataFrame:
+    """The ``n`` customers with the highest predicted CLV (ties: smaller customer id first).
+
+    Parameters
+    ----------
+    clv : DataFrame
+        :func:`lifetime_value` result, indexed by customer id.
+    customers : DataFrame, optional
+        The customers table; adds the column ``name_col`` in front.
+
+    Returns
+    -------
+    DataFrame
+        The top rows of ``clv`` (same columns, plus the name), highest first.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"clv": [5.0, 9.0, 9.0]}, index=pd.Index(["c", "b", "a"], name="customer_id"))
+    >>> top_customers(c, n=2).index.tolist()
+    ['a', 'b']
+    """
+    require_columns(clv, ["clv"], table="clv")
+    if not (isinstance(n, (int, np.integer)) and n >= 1):
+        raise DataError(f"`n` must be a whole number >= 1, got {n!r}.")
+    value = _numbers(clv, "clv", "clv")
+    ids = clv.index.astype(str).to_numpy()
+    order = np.lexsort((ids, -value))[:n]
+    return _with_names(clv.iloc[order], customers, name_col, customer_col)
+
+
+def due_list(replenishment: pd.DataFrame, customers: pd.DataFrame | None = None, *,
+             name_col: str = "name", customer_col: str = "customer_id") -> pd.DataFrame:
+    """The customers of a :func:`replenishment` result that are due (overdue first, then by date).
+
+    Returns
+    -------
+    DataFrame
+        The rows with ``due`` true, overdue before due, each by predicted date; with the
+        customer's name in front when ``customers`` is given.
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"next_purchase": pd.to_datetime(["2026-11-05", "2026-10-01", "2026-12-30"]),
+    ...                   "status": ["due", "overdue", "later"], "due": [True, True, False]},
+    ...                  index=["a", "b", "c"])
+    >>> due_list(r).index.tolist()
+    ['b', 'a']
+    """
+    require_columns(replenishment, ["due", "status", "next_purchase"], table="replenishment")
+    sel = replenishment[replenishment["due"].to_numpy(dtype=bool)]
+    rank = (sel["status"] != "overdue").to_numpy().astype(int)
+    order = np.lexsort((np.arange(len(sel)), sel["next_purchase"].to_numpy(), rank))
+    out = _with_names(sel.iloc[order], customers, name_col, customer_col)
+    out.attrs = dict(replenishment.attrs)
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # replenishment
 # ---------------------------------------------------------------------------------------------
@@ -1294,8 +1396,10 @@ def replenishment(summary: pd.DataFrame, *, model: BetaGeo, as_of: object = None
       Gamma(r + x, alpha + T), so the waiting time W from a purchase to the next has
       P(W > w) = ((alpha + T) / (alpha + T + w)) ** (r + x); the band is last purchase + the
       ``band`` quantiles of W;
-    - ``status``: "overdue" (the predicted date is before ``as_of``), "due" (within
-      ``within_days`` days after ``as_of``) or "later"; ``due`` marks the first two.
+    - ``status``: "lapsed" (the predicted date is more than one usual interval before
+      ``as_of``: the customer skipped a purchase), "overdue" (before ``as_of``, by less than one
+      interval), "due" (within ``within_days`` days after ``as_of``) or "later"; ``due`` marks
+      "overdue" and "due".
 
     Parameters
     ----------
@@ -1382,7 +1486,8 @@ def replenishment(summary: pd.DataFrame, *, model: BetaGeo, as_of: object = None
 
     nxt = pd.DatetimeIndex(add_days(interval)).normalize()
     until = ((nxt - end) / pd.Timedelta(days=1)).to_numpy()
-    status = np.where(until < 0, "overdue", np.where(until <= within_days, "due", "later"))
+    status = np.select([until < -interval, until < 0, until <= within_days],
+                       ["lapsed", "overdue", "due"], "later")
     out = pd.DataFrame({
         "frequency": xs,
         "prob_alive": alive[k],
@@ -1393,7 +1498,7 @@ def replenishment(summary: pd.DataFrame, *, model: BetaGeo, as_of: object = None
         "next_purchase_late": pd.DatetimeIndex(add_days(waiting(hi))).normalize(),
         "days_until": until,
         "status": status,
-        "due": status != "later",
+        "due": (status == "overdue") | (status == "due"),
     }, index=summary.index[k])
     order = np.lexsort((np.arange(len(out)), out["next_purchase"].to_numpy()))
     out = out.iloc[order]

@@ -23,11 +23,15 @@ from crm_lib.clv import (
     BetaGeo,
     GammaGamma,
     NotFittedError,
+    clv_by,
     cohort_clv,
+    describe_unit,
+    due_list,
     frequency_monetary_correlation,
     historical_clv,
     lifetime_value,
     replenishment,
+    top_customers,
 )
 
 # published BG/NBD estimates on the CDNOW sample (weeks), Fader, Hardie and Lee (2005a)
@@ -666,12 +670,12 @@ def test_historical_and_cohort_clv():
 
 def _rep_summary():
     s = pd.DataFrame({
-        "frequency": [3.0, 0.0, 4.0, 2.0, 5.0],
-        "recency": [60.0, 0.0, 80.0, 40.0, 50.0],
-        "T": [70.0, 5.0, 81.0, 100.0, 400.0],
+        "frequency": [3.0, 0.0, 4.0, 2.0, 5.0, 1.0],
+        "recency": [60.0, 0.0, 80.0, 40.0, 50.0, 20.0],
+        "T": [70.0, 5.0, 81.0, 66.0, 400.0, 70.0],
         "last_purchase": pd.to_datetime(["2026-10-21", "2026-10-26", "2026-10-30",
-                                         "2026-08-22", "2025-10-01"]),
-    }, index=pd.Index(["a", "b", "c", "d", "e"], name="customer_id"))
+                                         "2026-10-05", "2025-10-01", "2026-09-11"]),
+    }, index=pd.Index(["a", "b", "c", "d", "e", "f"], name="customer_id"))
     s.attrs.update(freq="D", as_of=pd.Timestamp("2026-10-31"))
     return s
 
@@ -685,14 +689,20 @@ def test_replenishment_list():
     pa = bg.prob_alive(s)
     # b has no repeat purchase; e has not bought for 395 days at a 10-day rhythm
     assert pa["e"] < 0.5 <= pa["d"]
-    assert list(out.index) == ["d", "a", "c"]  # sorted by the next purchase date
+    assert list(out.index) == ["f", "d", "a", "c"]  # sorted by the next purchase date
     assert out.attrs["excluded"] == {"no_repeat": 1, "inactive": 1}
     assert out.loc["a", "interval_days"] == 20.0
     assert out.loc["a", "next_purchase"] == pd.Timestamp("2026-11-10")
     assert out.loc["a", "status"] == "due" and out.loc["a", "days_until"] == 10
     assert out.loc["c", "next_purchase"] == pd.Timestamp("2026-11-19")
     assert out.loc["c", "status"] == "later" and not out.loc["c", "due"]
+    # d should have bought on 10-25 (6 days late, less than its 20-day interval): overdue;
+    # f should have bought on 10-01, 30 days late, more than its 20-day interval: lapsed
     assert out.loc["d", "status"] == "overdue" and out.loc["d", "due"]
+    assert out.loc["f", "status"] == "lapsed" and not out.loc["f", "due"]
+    assert due_list(out).index.tolist() == ["d", "a"]
+    names = pd.DataFrame({"customer_id": ["a", "d"], "name": ["Ann", "Dan"]})
+    assert due_list(out, names)["name"].tolist() == ["Dan", "Ann"]
     # the band: quantiles of the waiting time, lambda ~ Gamma(r + x, rate alpha + T)
     r, alpha = 1.0, 20.0
     x, T = 3.0, 70.0
@@ -746,9 +756,22 @@ def test_recovers_the_truth_of_the_embedded_sample():
     ds = crm.load_dataset(folder)
     s, bg, gg = _fit_purchases(ds.transactions, truth["end"])
     assert truth["bgnbd"]["period"] == "day" and s.attrs["freq"] == "D"
-    for model, true in ((bg, truth["bgnbd"]), (gg, truth["gamma_gamma"])):
-        for name, est in model.params_.items():
-            assert abs(est - true[name]) < 3 * model.standard_errors_[name], (name, est, true[name])
+    # Within three standard errors, plus for the BG/NBD an allowance of 10 % for the generator's
+    # flooring of purchase times to whole days and the merging of same-day orders into one
+    # purchase day (TRUTH.json: same_day_note), a bias of the data, not of the fit.
+    for name, est in bg.params_.items():
+        true = truth["bgnbd"][name]
+        tol = 3 * bg.standard_errors_[name] + 0.1 * true
+        assert abs(est - true) < tol, (name, est, true, bg.standard_errors_[name])
+    # On 3 000 customers p and v of the Gamma-Gamma are strongly correlated (only their product
+    # is well determined): check q and the mean spend p v / (q - 1), whose standard error comes
+    # from the covariance matrix by the delta method.
+    tg = truth["gamma_gamma"]
+    p, q, v = (gg.params_[k] for k in ("p", "q", "v"))
+    assert abs(q - tg["q"]) < 3 * gg.standard_errors_["q"]
+    grad = np.array([v / (q - 1), -p * v / (q - 1) ** 2, p / (q - 1)])
+    se_mean = float(np.sqrt(grad @ gg.covariance_.to_numpy() @ grad))
+    assert abs(p * v / (q - 1) - tg["p"] * tg["v"] / (tg["q"] - 1)) < 3 * se_mean
 
 
 @pytest.mark.slow
@@ -769,3 +792,26 @@ def test_recovers_the_generator_truth_on_a_large_draw():
         assert est == pytest.approx(truth["bgnbd"][name], rel=0.1), name
     rate = bg.params_["r"] / bg.params_["alpha"]
     assert rate == pytest.approx(truth["bgnbd"]["r"] / truth["bgnbd"]["alpha"], rel=0.05)
+
+
+def test_top_customers_groups_and_unit():
+    c = pd.DataFrame({"clv": [5.0, 9.0, 9.0, 1.0]},
+                     index=pd.Index(["c", "b", "a", "d"], name="customer_id"))
+    names = pd.DataFrame({"customer_id": ["a", "b", "c", "d"], "name": ["A", "B", "C", "D"],
+                          "region": ["N", "S", "N", None]})
+    top = top_customers(c, names, n=3)
+    assert top.index.tolist() == ["a", "b", "c"] and top["name"].tolist() == ["A", "B", "C"]
+    g = clv_by(c, names.set_index("customer_id"), by="region")
+    assert g["region"].tolist() == ["N", "S", "(none)"]
+    assert g["clv"].tolist() == [14.0, 9.0, 1.0]
+    assert g["clv_share"].sum() == pytest.approx(1.0)
+    assert g["customers"].sum() == len(c)  # every customer in exactly one group
+    with pytest.raises(DataError, match=r"`groups` must have one row per customer; 1 customer ids repeat"):
+        clv_by(c, pd.Series(["x", "y"], index=["a", "a"]))
+    s = _summary([(0, 0, 10), (2, 5, 10)], freq="W")
+    u = describe_unit(s)
+    assert u["period_unit"].iloc[0] == "clv_unit_W" and u["period_days"].iloc[0] == 7.0
+    assert u["repeat_customers"].iloc[0] == 1.0
+    s.attrs = {}
+    with pytest.raises(DataError, match=r"records no period unit"):
+        describe_unit(s)
