@@ -33,6 +33,7 @@ import pyarrow.compute as pc
 from scipy import special
 
 from crm_lib._errors import DataError, require_one_of
+from crm_lib.schema import LOSS_REASONS, REFERENCE_LOSS_SHARES, SATISFACTION_FACTORS
 
 __all__ = [
     "BGNBD",
@@ -57,17 +58,9 @@ DEFAULT_END = "2026-10-31"
 BGNBD = MappingProxyType({"r": 0.9, "alpha": 27.0, "a": 0.7, "b": 9.0})
 #: Gamma-Gamma parameters of the order value: mean order value p*v/(q-1) = 300.
 GAMMA_GAMMA = MappingProxyType({"p": 6.0, "q": 4.0, "v": 150.0})
-#: Reasons of lost customers and their shares (the course's reference shares; "other" 0).
-LOSS_REASON_SHARES = MappingProxyType({
-    "died": 0.01,
-    "moved": 0.03,
-    "preference_change": 0.04,
-    "friend_recommendation": 0.05,
-    "cheaper_elsewhere": 0.09,
-    "product_dissatisfaction": 0.10,
-    "staff_indifference": 0.68,
-    "other": 0.0,
-})
+#: Reasons of lost customers and their shares: the course's reference shares, "other" 0.
+LOSS_REASON_SHARES = MappingProxyType(
+    {reason: float(REFERENCE_LOSS_SHARES.get(reason, 0.0)) for reason in LOSS_REASONS})
 #: Probability of 1, 2 or 3 lines per order.
 LINES_PER_ORDER = (0.3, 0.4, 0.3)
 #: Share of purchase lines that are partly or fully returned later (1-30 days after the order).
@@ -82,10 +75,6 @@ SATISFACTION_LOYALTY_CORRELATION = 0.6
 TABLES = (
     "customers", "transactions", "products", "complaints", "surveys", "lost_customers",
     "service_calls", "interactions", "invoices", "targets",
-)
-SATISFACTION_FACTORS = (
-    "reliability", "responsiveness", "competence", "access", "courtesy", "communication",
-    "credibility", "security", "understanding", "tangibles",
 )
 COLUMNS = MappingProxyType({
     "customers": (

@@ -8,7 +8,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import optimize, special
 
+import crm_lib as crm
+from crm_lib import schema
 from crm_lib._errors import DataError
 from crm_lib.sample import (
     BGNBD,
@@ -102,6 +105,14 @@ def test_committed_sample_is_utf8_with_chinese_names():
     assert truth["start"] == "2024-01-01" and truth["end"] == "2026-10-31"
 
 
+def test_committed_sample_loads_cleanly():
+    ds = crm.load_dataset(SAMPLE)
+    for name in CANONICAL:
+        assert getattr(ds, name) is not None, name
+    # only informational findings (returns, potential customers), nothing to fix
+    assert set(ds.quality["severity"]) <= {"info"}, ds.quality
+
+
 # ---- shape and types ---------------------------------------------------------------------------
 
 def test_all_ten_tables_with_canonical_columns(small):
@@ -110,6 +121,15 @@ def test_all_ten_tables_with_canonical_columns(small):
         assert list(small[name].columns) == cols, name
         assert list(COLUMNS[name]) == cols, name
         assert len(small[name]) > 0, name
+
+
+def test_columns_and_values_agree_with_the_schema(small):
+    for name, cols in CANONICAL.items():
+        assert set(cols) == set(schema.TABLES[name].names), name
+        for col in schema.TABLES[name].columns:
+            if col.allowed is not None:
+                assert set(small[name][col.name].dropna()) <= set(col.allowed), (name, col.name)
+    assert LOSS_REASON_SHARES == {**schema.REFERENCE_LOSS_SHARES, "other": 0.0}
 
 
 def test_dtypes_are_those_the_loader_gives(small):
@@ -363,6 +383,57 @@ def test_repeat_purchases_match_the_bgnbd_expectation():
     # the check can tell the truth from a neighbour: half the dropout's b is far off
     wrong = expected_repeat_purchases(T, b=BGNBD["b"] / 2).mean()
     assert abs(x.mean() - wrong) > 8 * se
+
+
+def _bgnbd_nll(log_params, x, t_x, T):
+    """Negative BG/NBD log-likelihood (Fader, Hardie & Lee 2005, eq. 6)."""
+    r, alpha, a, b = np.exp(log_params)
+    a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
+    a2 = (special.gammaln(a + b) + special.gammaln(b + x) - special.gammaln(b)
+          - special.gammaln(a + b + x))
+    a3 = -(r + x) * np.log(alpha + T)
+    a4 = np.where(x > 0, np.log(a) - np.log(np.maximum(b + x - 1, 1e-12))
+                  - (r + x) * np.log(alpha + t_x), -np.inf)
+    return -(a1 + a2 + np.logaddexp(a3, a4)).sum()
+
+
+def _gg_nll(log_params, m, f):
+    """Negative Gamma-Gamma log-likelihood of mean repeat spend m over f purchases."""
+    p, q, v = np.exp(log_params)
+    px = p * f
+    return -(special.gammaln(px + q) - special.gammaln(px) - special.gammaln(q) + q * np.log(v)
+             + (px - 1) * np.log(m) + px * np.log(f) - (px + q) * np.log(v + f * m)).sum()
+
+
+@pytest.mark.slow
+def test_a_fit_on_the_generated_orders_recovers_the_truth():
+    company = generate(20000, seed=5)
+    t = company["transactions"]
+    buys = t[t["quantity"] > 0]
+    # per order (the process's unit; a daily summary would merge same-day orders)
+    orders = buys.groupby(["customer_id", "order_id"], sort=False).agg(
+        date=("date", "first"), value=("amount", "sum")).reset_index()
+    orders = orders.sort_values(["customer_id", "date", "order_id"])
+    g = orders.groupby("customer_id")
+    first, last = g["date"].min(), g["date"].max()
+    x = g.size().to_numpy(float) - 1
+    t_x = (last - first).dt.days.to_numpy(float)
+    T = (END - first).dt.days.to_numpy(float)
+    fit = optimize.minimize(_bgnbd_nll, np.log([1.0, 10.0, 1.0, 1.0]), args=(x, t_x, T),
+                            method="Nelder-Mead",
+                            options={"maxiter": 4000, "xatol": 1e-6, "fatol": 1e-6})
+    est = dict(zip("r alpha a b".split(), np.exp(fit.x), strict=True))
+    for name, value in est.items():
+        assert value == pytest.approx(BGNBD[name], rel=0.15), (name, value)
+    assert est["r"] / est["alpha"] == pytest.approx(BGNBD["r"] / BGNBD["alpha"], rel=0.05)
+    # Gamma-Gamma on the mean value of each customer's repeat orders
+    rep = orders[g.cumcount().to_numpy() > 0].groupby("customer_id")["value"].agg(["mean", "size"])
+    fit = optimize.minimize(_gg_nll, np.log([2.0, 2.0, 100.0]),
+                            args=(rep["mean"].to_numpy(), rep["size"].to_numpy(float)),
+                            method="Nelder-Mead", options={"maxiter": 4000})
+    est = dict(zip("pqv", np.exp(fit.x), strict=True))
+    for name, value in est.items():
+        assert value == pytest.approx(GAMMA_GAMMA[name], rel=0.15), (name, value)
 
 
 def test_expected_repeat_purchases_against_simulation():
