@@ -59,6 +59,9 @@ DEFAULT_TOP_CARDS = 20
 KERNEL_ENV = MappingProxyType({BATCH_ENV: "1", "PLOTLY_RENDERER": "notebook"})
 """Environment of every kernel the batch starts: no widgets; plotly.js embedded in each report."""
 
+KERNEL_ARGS: tuple[str, ...] = ("--IPKernelApp.log_level=ERROR",)
+"""Keep the kernel's start-up notices (e.g. about its local TCP transport) out of the batch output."""
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
 CONFIG_NAME = "batch.yaml"
@@ -235,10 +238,15 @@ def run_job(job: Job) -> Result:
         ``status`` "ok" with the HTML, executed notebook and CSV files, or "failed" with the error,
         the failing cell's execution count and the executed notebook (``<name>.failed.ipynb``).
     """
+    import logging
+
     import nbformat
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
+    # papermill's own parameter parser warns about lines it cannot read (a second "=" in a comment);
+    # the batch has already checked the parameters cell with ``declared_parameters``.
+    logging.getLogger("papermill").setLevel(logging.ERROR)
     work = Path(job.work)
     stem = job.name
     export_dir = work / f"{stem}.csv.d"
@@ -252,7 +260,7 @@ def run_job(job: Job) -> Result:
             pm.execute_notebook(job.notebook, str(executed), parameters=dict(job.parameters),
                                 kernel_name=job.kernel, cwd=job.cwd, progress_bar=False,
                                 log_output=False, start_timeout=START_TIMEOUT,
-                                execution_timeout=job.timeout)
+                                execution_timeout=job.timeout, extra_arguments=list(KERNEL_ARGS))
     except PapermillExecutionError as exc:
         result.status, result.cell = "failed", exc.exec_count
         result.error = f"{exc.ename}: {_first_line(exc.evalue)}"
