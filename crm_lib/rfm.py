@@ -44,6 +44,7 @@ __all__ = [
     "rfm_scores",
     "rfm_segments",
     "rule_table",
+    "rules_by_name",
     "score_distribution",
     "segment_summary",
 ]
@@ -143,6 +144,31 @@ CHINA_SEGMENTS: tuple[SegmentRule, ...] = china_rules()
 RULE_TABLES: Mapping[str, tuple[SegmentRule, ...]] = MappingProxyType(
     {"standard": STANDARD_SEGMENTS, "china": CHINA_SEGMENTS}
 )
+
+
+def rules_by_name(name: str = "standard", *, high_from: int = CHINA_HIGH_FROM
+                  ) -> tuple[SegmentRule, ...]:
+    """A built-in rule table by name (the notebook parameter ``rules``).
+
+    Parameters
+    ----------
+    name : {"standard", "china"}
+    high_from : int, default 4
+        For "china": the lowest score that counts as high.
+
+    Returns
+    -------
+    tuple of SegmentRule
+
+    Examples
+    --------
+    >>> rules_by_name("china", high_from=3)[0].r
+    (3, 5)
+    """
+    if name not in RULE_TABLES:
+        raise DataError(f"`rules` must be one of {list(RULE_TABLES)}, got {name!r}.")
+    return china_rules(high_from) if name == "china" else RULE_TABLES[name]
+
 
 _RULE_COLUMNS = ("key", "en", "zh", "r_min", "r_max", "f_min", "f_max", "m_min", "m_max")
 
