@@ -26,6 +26,7 @@ from crm_lib.schema import CREDIT_RATINGS
 __all__ = [
     "ABC_CUTOFFS",
     "ABC_CLASSES",
+    "ABC_VALUES",
     "TIER_NAMES",
     "TIER_SIZES",
     "PYRAMID_INDICATORS",
@@ -42,6 +43,7 @@ __all__ = [
     "UNRANKED",
     "NO_TIER",
     "CARE_PLANS",
+    "abc_values",
     "abc_classes",
     "abc_table",
     "abc_summary",
@@ -64,6 +66,8 @@ __all__ = [
 ABC_CUTOFFS: tuple[float, float] = (0.7, 0.9)
 #: The ABC class labels, best first.
 ABC_CLASSES: tuple[str, str, str] = ("A", "B", "C")
+#: The values ABC can rank customers by (columns of :func:`pyramid_indicators`).
+ABC_VALUES: tuple[str, ...] = ("sales", "gross_profit")
 
 #: Pyramid tier names, best first (Chinese names in the catalogue).
 TIER_NAMES: tuple[str, ...] = ("VIP", "major", "ordinary", "small")
@@ -315,6 +319,34 @@ def _position_classes(n: int, cum_shares: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 # ABC
 # --------------------------------------------------------------------------------------------
+
+
+def abc_values(indicators: pd.DataFrame, *, abc_by: str = "sales",
+               customer_col: str = "customer_id") -> pd.Series:
+    """The value per customer that ABC ranks by, picked from a per-customer frame.
+
+    Parameters
+    ----------
+    indicators : DataFrame
+        One row per customer (id as column or index), e.g. :func:`pyramid_indicators`.
+    abc_by : {"sales", "gross_profit"}, default "sales"
+        The value to rank by (:data:`ABC_VALUES`).
+
+    Returns
+    -------
+    Series
+        Named ``abc_by``, indexed by customer id.
+
+    Examples
+    --------
+    >>> ind = pd.DataFrame({"customer_id": ["a"], "sales": [5.0], "gross_profit": [2.0]})
+    >>> abc_values(ind, abc_by="gross_profit").tolist()
+    [2.0]
+    """
+    require_one_of("abc_by", abc_by, ABC_VALUES)
+    frame = _ids_first(indicators, customer_col, "indicators")
+    require_columns(frame, [abc_by], table="indicators")
+    return frame[abc_by].copy()
 
 
 def abc_table(values: pd.Series, *, cutoffs: Sequence[float] = ABC_CUTOFFS) -> pd.DataFrame:

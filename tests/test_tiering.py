@@ -139,6 +139,13 @@ def test_abc_cutoffs_out_of_order(cutoffs, match):
         ti.abc_classes(s({"a": 1}), cutoffs=cutoffs)
 
 
+def test_abc_values_picks_the_ranked_value():
+    ind = pd.DataFrame({"customer_id": ["a", "b"], "sales": [5.0, 1.0], "gross_profit": [1.0, 9.0]})
+    assert ti.abc_classes(ti.abc_values(ind, abc_by="gross_profit")).tolist() == ["C", "A"]
+    with pytest.raises(DataError, match=r"`abc_by` must be one of \['sales', 'gross_profit'\], got 'profit'"):
+        ti.abc_values(ind, abc_by="profit")
+
+
 def test_abc_bad_values():
     with pytest.raises(DataError, match=r"Column 'sales' in `values` must be filled in; 1 row is not \(row b: empty\)"):
         ti.abc_classes(s({"a": 1, "b": np.nan}))
