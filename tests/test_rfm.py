@@ -23,6 +23,8 @@ from crm_lib.rfm import (
     rfm_scores,
     rfm_segments,
     rule_table,
+    rules_by_name,
+    score_distribution,
     segment_summary,
 )
 from crm_lib.summary import totals
@@ -335,3 +337,55 @@ def test_segment_errors():
         rfm_segments(pd.DataFrame({"r_score": [5], "f_score": [1], "m_score": [1]}), lang="fr")
     with pytest.raises(DataError, match=r"Columns 'segment_key', 'recency_days', .* not found in `rfm segments`"):
         segment_summary(pd.DataFrame({"r_score": [5]}))
+
+
+# ------------------------------------------------------------------ distribution, names, plots
+
+def test_score_distribution_counts_every_level():
+    sc = rfm_scores(_summary([1, 2, 3, 4, 5, 6, 7], [1, 1, 1, 2, 2, 3, 9],
+                             [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]), recency_col="recency_days")
+    d = score_distribution(sc)
+    assert len(d) == 15
+    for measure in ("r_score", "f_score", "m_score"):
+        part = d[d["measure"] == measure]
+        assert part["score"].tolist() == [1, 2, 3, 4, 5]
+        assert part["customers"].sum() == 7
+        assert part["share"].sum() == pytest.approx(1.0)
+        # 7 customers in 5 equal groups: sizes 2, 1, 2, 1, 1 (pos * 5 // 7)
+        assert part["customers"].tolist() == [2, 1, 2, 1, 1]
+
+
+def test_rules_by_name():
+    assert rules_by_name() == STANDARD_SEGMENTS
+    assert rules_by_name("china") == CHINA_SEGMENTS
+    assert rules_by_name("china", high_from=3) == china_rules(3)
+    with pytest.raises(DataError, match=r"`rules` must be one of \['standard', 'china'\], got 'x'"):
+        rules_by_name("x")
+
+
+@pytest.mark.parametrize("name", ["standard", "china"])
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_plots_draw_the_results(name, lang):
+    from crm_lib import plots
+
+    rng = np.random.default_rng(1)
+    n = 120
+    sc = rfm_scores(_summary(rng.integers(0, 400, n).astype(float).tolist(),
+                             rng.integers(1, 30, n).tolist(), rng.gamma(2, 80, n).tolist()),
+                    recency_col="recency_days")
+    seg = rfm_segments(sc, name, lang=lang)
+    table = segment_summary(seg)
+    fig = plots.rfm_score_bars(score_distribution(sc), lang=lang)
+    assert [sum(tr.y) for tr in fig.data] == [n, n, n]
+    tm = plots.rfm_segment_treemap(table, lang=lang)
+    assert sum(tm.data[0].values) == n
+    assert set(tm.data[0].labels) == set(table.loc[table["customers"] > 0, "segment"])
+    bars = plots.rfm_segment_bars(table, lang=lang)
+    assert sum(bars.data[1].x) == pytest.approx(1.0)
+    heat = plots.rfm_grid_heatmap(rfm_grid(seg), lang=lang)
+    assert np.nansum(np.asarray(heat.data[0].z, dtype=float)) == n
+    assert list(heat.data[0].y) == ["5", "4", "3", "2", "1"]
+    guide = plots.rfm_segment_guide(rule_table(name), lang=lang)
+    names = [getattr(r, lang) for r in RULE_TABLES[name]]
+    assert list(guide.data[0].cells.values[0]) == names
+    assert all(v for v in guide.data[0].cells.values[-1])  # an action for every built-in segment
