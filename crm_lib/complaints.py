@@ -127,6 +127,16 @@ def _prepare(complaints: pd.DataFrame, *, categories: Sequence[str] = COMPLAINT_
     return df
 
 
+def _drop_missing(df: pd.DataFrame, col: str, analysis: str) -> pd.DataFrame:
+    """Rows with ``col``; the others are counted in a :class:`DataWarning`."""
+    missing = df[col].isna()
+    if missing.any():
+        n = int(missing.sum())
+        warnings.warn(f"{n} complaint{'s' if n != 1 else ''} without {col} left out of {analysis}.",
+                      DataWarning, stacklevel=3)
+    return df[~missing]
+
+
 def _now(df, as_of, *cols) -> pd.Timestamp:
     """The moment of the assessment: the end of ``as_of``, else the latest timestamp in the table."""
     if as_of is not None:
@@ -225,7 +235,7 @@ def top_complained(complaints: pd.DataFrame, *, by: str = "customer_id", top: in
     """
     df = _prepare(complaints, as_of=as_of, need=[by, category_col], category_col=category_col,
                   opened_col=opened_col)
-    df = df[df[by].notna()]
+    df = _drop_missing(df, by, "the ranking")
     g = df.groupby(by)
     out = pd.DataFrame({"complaints": g.size(), "first_opened": g[opened_col].min(),
                         "last_opened": g[opened_col].max()})
@@ -495,7 +505,7 @@ def iceberg(complaints: pd.DataFrame, *, ratio: float = ICEBERG_RATIO,
     """The complaint iceberg: unhappy customers who never complained, and what they are worth.
 
     Silent unhappy = complaining customers × ``ratio``; when the number of customers is known it
-    is capped at the customers who did not complain (``capped``). With ``transactions``, the value
+    is capped at the customers who did not complain (the column ``capped`` says when). With ``transactions``, the value
     at risk is silent unhappy × the mean annual sales (gross profit) of the customers who bought
     in the window.
 
@@ -533,6 +543,7 @@ def iceberg(complaints: pd.DataFrame, *, ratio: float = ICEBERG_RATIO,
     if as_of is not None:
         start = pd.Timestamp(as_of).normalize() - pd.Timedelta(days=window_days - 1)
         df = df[df[opened_col] >= start]
+    df = _drop_missing(df, customer_col, "the iceberg")
     complainants = int(df[customer_col].nunique())
     silent = complainants * ratio
     mean_sales = mean_gp = np.nan
@@ -555,9 +566,6 @@ def iceberg(complaints: pd.DataFrame, *, ratio: float = ICEBERG_RATIO,
         room = max(int(base) - complainants, 0)
         if silent > room:
             silent, capped = float(room), True
-            warnings.warn(f"{complainants} complainants × {ratio:g} is more than the {room} "
-                          "customers who did not complain: the silent unhappy are capped.",
-                          DataWarning, stacklevel=2)
     silent = float(silent)
     return pd.DataFrame([{
         "complaints": len(df), "complainants": complainants, "ratio": float(ratio),
@@ -617,6 +625,7 @@ def churn_by_resolution(complaints: pd.DataFrame, status: pd.DataFrame, *,
     df = _prepare(complaints, as_of=as_of, need=[customer_col, resolved_col],
                   opened_col=opened_col, resolved_col=resolved_col)
     require_columns(status, [customer_col], table="status")
+    df = _drop_missing(df, customer_col, "the churn comparison")
     latest = (df.sort_values([customer_col, opened_col], kind="stable")
               .drop_duplicates(customer_col, keep="last"))
     labels = ([f"within {bounds[0]:g} h"]
