@@ -176,7 +176,7 @@ def pyramid_chart(
         for n, s in zip(tiers["customers"].tolist(), tiers[share].fillna(0).tolist(), strict=True)
     ]
     fig = go.Figure(go.Funnel(
-        y=names, x=tiers["customers"].tolist(), text=text, textinfo="text",
+        y=names, x=tiers["customers"].tolist(), text=text, textinfo="text", textposition="outside",
         marker={"color": list(TIER_COLORS[: len(names)])},
         connector={"visible": False},
     ))
