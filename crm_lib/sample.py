@@ -492,7 +492,7 @@ def generate(customers: int = 3000, *, seed: int = 42, start: str = DEFAULT_STAR
                              prod_ids, width_o)
     surveys = _surveys(rng, n, d0, acq_day, active_end, potential, z_loyal, width_c)
     service_calls = _service_calls(rng, d0, horizon, o_cust, o_day, tier, width_c)
-    interactions = _interactions(rng, n, d0, acq_day, active_end, potential, company, z_spend,
+    interactions = _interactions(rng, n, d0, cinfo["first_seen"], active_end, potential, company, z_spend,
                                  width_c, cinfo["sales_rep"])
     invoices = _invoices(rng, d0, horizon, o_cust, o_day, value, company, z_pay, width_c)
     targets = _targets(rng, d0, d1, o_cust, o_day, value, company, acq_day, potential,
@@ -795,7 +795,8 @@ def _customers(rng, n, d0, horizon, z_spend, z_pay, potential, acq_day, last_day
         "decision_maker": _str(decision_maker),
         "parent_company": _str(parent),
     })
-    return customers_df, {"company": company, "region_idx": region_idx, "sales_rep": sales_rep}
+    return customers_df, {"company": company, "region_idx": region_idx, "sales_rep": sales_rep,
+                          "first_seen": base}
 
 
 def _complaints(rng, d0, horizon, o_cust, o_day, o_prod, z_loyal, width_c, prod_ids, width_o):
@@ -914,18 +915,17 @@ def _service_calls(rng, d0, horizon, o_cust, o_day, tier, width_c):
     })
 
 
-def _interactions(rng, n, d0, acq_day, active_end, potential, company, z_spend, width_c,
+def _interactions(rng, n, d0, first_seen, active_end, potential, company, z_spend, width_c,
                   sales_rep):
-    span = np.maximum(active_end - acq_day, 0)
+    # contacts from the first day the customer is known (acquisition, or the card's creation
+    # for potential customers) to the end of the relationship; more for big companies
+    span = np.maximum(active_end - first_seen, 0)
     per_year = np.where(company, 4.0 * np.exp(0.5 * z_spend), 0.4)
     per_year = np.where(potential, 1.0, per_year)
-    base = np.where(potential, 0, acq_day)
-    span = np.where(potential, 365, span)
     count = rng.poisson(per_year * (span + 1) / 365.25)
     c = np.repeat(np.arange(n), count)
     m = len(c)
-    day = np.minimum(base[c] + np.floor(rng.random(m) * (span[c] + 1)).astype(np.int64),
-                     active_end.max())
+    day = first_seen[c] + np.floor(rng.random(m) * (span[c] + 1)).astype(np.int64)
     order = np.lexsort((c, day))
     c, day = c[order], day[order]
     comp = company[c]

@@ -243,6 +243,19 @@ def test_lost_customers_lost_after_their_last_purchase(small):
     assert set(lost["reason"]) <= set(LOSS_REASON_SHARES)
 
 
+@pytest.mark.parametrize("table", ["interactions", "surveys", "service_calls"])
+def test_contacts_within_the_relationship(small, table):
+    df = small[table]
+    date = df["at" if table == "service_calls" else "date"].dt.normalize()
+    cu = small["customers"].set_index("customer_id")
+    acq = cu.loc[df["customer_id"], "acquired_on"].to_numpy()
+    known = ~pd.isna(acq)
+    assert (date.to_numpy()[known] >= acq[known]).all()
+    lost = small["lost_customers"].set_index("customer_id")["lost_on"]
+    m = df["customer_id"].isin(lost.index).to_numpy()
+    assert (date.to_numpy()[m] <= lost.loc[df.loc[m, "customer_id"]].to_numpy()).all()
+
+
 def test_invoices(small):
     inv = small["invoices"]
     assert (inv["due_on"] > inv["issued_on"]).all()
