@@ -223,7 +223,9 @@ def top_complained(complaints: pd.DataFrame, *, by: str = "customer_id", top: in
     -------
     DataFrame
         by, complaints, share (of all complaints), first_opened, last_opened, main_category
-        (the most frequent category, ties by name); largest first, ties by ``by``.
+        (the most frequent category, ties by name); largest first, ties by ``by``. Complaints
+        without a ``by`` value (e.g. a service complaint about no product) are counted in
+        ``.attrs["excluded"]``.
 
     Examples
     --------
@@ -235,7 +237,8 @@ def top_complained(complaints: pd.DataFrame, *, by: str = "customer_id", top: in
     """
     df = _prepare(complaints, as_of=as_of, need=[by, category_col], category_col=category_col,
                   opened_col=opened_col)
-    df = _drop_missing(df, by, "the ranking")
+    excluded = int(df[by].isna().sum())  # e.g. service complaints about no product
+    df = df[df[by].notna()]
     g = df.groupby(by)
     out = pd.DataFrame({"complaints": g.size(), "first_opened": g[opened_col].min(),
                         "last_opened": g[opened_col].max()})
@@ -246,8 +249,10 @@ def top_complained(complaints: pd.DataFrame, *, by: str = "customer_id", top: in
     out["share"] = out["complaints"] / len(complaints) if len(complaints) else np.nan
     out = out[out["complaints"] >= min_complaints].reset_index()
     out = out.sort_values(["complaints", by], ascending=[False, True], kind="stable").head(top)
-    return out[[by, "complaints", "share", "first_opened", "last_opened",
-                "main_category"]].reset_index(drop=True)
+    out = out[[by, "complaints", "share", "first_opened", "last_opened",
+               "main_category"]].reset_index(drop=True)
+    out.attrs["excluded"] = excluded
+    return out
 
 
 def handling_kpis(complaints: pd.DataFrame, *, by=None,

@@ -73,8 +73,8 @@ def test_volume_by_category_month_and_top():
     assert m.loc[(m["month"] == T("2026-02-01")) & (m["channel"] == "phone"), "complaints"].item() == 2
     rep = cp.top_complained(_complaints(), min_complaints=2)
     assert list(rep["customer_id"]) == ["a"] and rep.loc[0, "complaints"] == 2
-    with pytest.warns(DataWarning, match="1 complaint without product_id left out of the ranking"):
-        prod = cp.top_complained(_complaints(), by="product_id", top=1)
+    prod = cp.top_complained(_complaints(), by="product_id", top=1)
+    assert prod.attrs["excluded"] == 1  # k4 names no product
     assert prod.loc[0, "product_id"] == "P1" and prod.loc[0, "complaints"] == 3
 
 
@@ -186,5 +186,10 @@ def test_churn_by_resolution_by_hand():
     lost = pd.DataFrame({"customer_id": ["a"], "lost_on": pd.to_datetime(["2026-03-01"])})
     r2 = cp.churn_by_resolution(_complaints(), lost, as_of="2026-06-30")
     assert "no complaint" not in set(r2["resolution"]) and r2["churned"].sum() == 1
+    no_id = _complaints()
+    no_id.loc[4, "customer_id"] = None
+    with pytest.warns(DataWarning, match="1 complaint without customer_id left out of the churn comparison"):
+        r3 = cp.churn_by_resolution(no_id, status)
+    assert r3["customers"].sum() == 6  # d becomes a customer without complaint
     with pytest.raises(DataError, match=r"`speed_hours` must be increasing positive hours"):
         cp.churn_by_resolution(_complaints(), status, speed_hours=(72, 24))
