@@ -193,3 +193,17 @@ def test_churn_by_resolution_by_hand():
     assert r3["customers"].sum() == 6  # d becomes a customer without complaint
     with pytest.raises(DataError, match=r"`speed_hours` must be increasing positive hours"):
         cp.churn_by_resolution(_complaints(), status, speed_hours=(72, 24))
+
+
+def test_empty_complaints_do_not_crash():
+    e = _complaints().iloc[0:0]
+    assert cp.complaint_volume(e)["complaints"].sum() == 0
+    assert cp.top_complained(e).empty
+    f = cp.handling_funnel(e)
+    assert len(f) == 8 and f["reached"].sum() == 0 and f["share_reached"].isna().all()
+    t = cp.taboos(e)
+    assert list(t["cases"]) == [0, 0, 0]
+    assert cp.iceberg(e).loc[0, "silent_unhappy"] == 0
+    status = pd.DataFrame({"customer_id": ["a"], "churned": [True]})
+    r = cp.churn_by_resolution(e, status).set_index("resolution")
+    assert r.loc["no complaint", "customers"] == 1 and r["customers"].sum() == 1
