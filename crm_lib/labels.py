@@ -18,6 +18,7 @@ and the tests check that list.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -40,7 +41,21 @@ UNTRANSLATED_COLUMNS: tuple[str, ...] = (
 """Columns whose values are identifiers or free text: :func:`localize` never translates their values
 (a customer called "VIP" keeps the name)."""
 
+MISSING_ENV = "CRM_WORKBOOK_MISSING_LABELS"
+"""When set (the report batch sets it per notebook), :func:`label` appends each key it cannot find
+to this file, one per line, so the batch can list a notebook's missing keys."""
+
 _missing: set[str] = set()
+
+
+def _record_missing(key: str) -> None:
+    if key in _missing:
+        return
+    _missing.add(key)
+    path = os.environ.get(MISSING_ENV, "")
+    if path:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(key.replace("\n", " ") + "\n")
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -179,7 +194,7 @@ def label(key: str, lang: str = "en", **values: object) -> str:
     _check_lang(lang)
     entry = catalogue().get(key) if isinstance(key, str) else None
     if entry is None:
-        _missing.add(str(key))
+        _record_missing(str(key))
         text = str(key)
     else:
         text = entry[lang]

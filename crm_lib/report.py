@@ -43,6 +43,7 @@ import pandas as pd
 
 from crm_lib._errors import DataError
 from crm_lib._notebook import BATCH_ENV, EXPORT_DIR_ENV
+from crm_lib.labels import MISSING_ENV
 
 SHARED_PARAMETERS: tuple[str, ...] = ("data_dir", "mapping", "month", "lang", "mask_pii")
 """Parameters every notebook declares in its ``parameters`` cell (docs/conventions.md)."""
@@ -177,6 +178,7 @@ class Result:
     cell: int | None = None
     files: list[str] = field(default_factory=list)   # relative to the job's work folder
     finished_at: str = ""
+    missing_labels: list[str] = field(default_factory=list)  # catalogue keys the notebook lacked
 
 
 @contextlib.contextmanager
@@ -252,7 +254,8 @@ def run_job(job: Job) -> Result:
     export_dir = work / f"{stem}.csv.d"
     (work / stem).parent.mkdir(parents=True, exist_ok=True)
     executed = work / f"{stem}.ipynb"
-    env = {**KERNEL_ENV, EXPORT_DIR_ENV: str(export_dir)}
+    missing = work / f"{stem}.missing-labels.txt"
+    env = {**KERNEL_ENV, EXPORT_DIR_ENV: str(export_dir), MISSING_ENV: str(missing)}
     result = Result(name=stem, month=job.month, status="ok", seconds=0.0)
     start = time.perf_counter()
     try:
@@ -296,6 +299,9 @@ def run_job(job: Job) -> Result:
         os.replace(executed, failed)
         result.files = [failed.relative_to(work).as_posix()]
     shutil.rmtree(export_dir, ignore_errors=True)
+    if missing.is_file():
+        result.missing_labels = sorted(set(missing.read_text(encoding="utf-8").split("\n")) - {""})
+        missing.unlink()
     result.finished_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     return result
 
@@ -793,6 +799,10 @@ def execute(p: Plan, *, jobs: int = 1, progress: bool = True) -> list[Result]:
             cell = f"cell {r.cell}: " if r.cell is not None else ""
             kept = f" (executed notebook: {p.out / r.month / r.files[0]})" if r.files else ""
             bar.write(f"FAILED {r.month} {r.name}: {cell}{r.error}{kept}", file=sys.stderr)
+        if r.missing_labels:
+            more = f" and {len(r.missing_labels) - 8} more" if len(r.missing_labels) > 8 else ""
+            bar.write(f"note: {r.month} {r.name}: no catalogue entry (shown as the key) for "
+                      f"{', '.join(r.missing_labels[:8])}{more}", file=sys.stderr)
         if len(done[r.month]) == pending[r.month]:
             _finish_month(p, r.month, done[r.month])
 

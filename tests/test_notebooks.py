@@ -83,5 +83,8 @@ def test_notebook_runs_with_non_default_parameters(path, tmp_path):
     page = (tmp_path / f"{path.stem}.html").read_text(encoding="utf-8")
     assert "Plotly.newPlot" in page or "plotly" not in "".join(c.source for c in _code(executed)), \
         f"{path.name}: a notebook that draws plotly charts must show them in the HTML report"
+    assert result.missing_labels == [], (
+        f"{path.name} asked for catalogue keys that crm_lib/catalogue/*.yaml lacks: "
+        f"{result.missing_labels}")
     errors = [o for c in _code(executed) for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert errors == []

@@ -70,7 +70,7 @@ def run(args, capsys):
     (["--months", "2026-5"], r"`--months` must look like"),
     (["--notebooks", "00_data_quality,99_nope"], r"Unknown notebook\(s\) '99_nope'; known: 00_data_quality, 10_names, 20_broken"),
     (["--jobs", "0"], r"`--jobs` must be at least 1, got 0"),
-    (["--cards", "C9999999"], r"`--cards` needs 40_customer_card.ipynb"),
+    (["--cards", "C9999999"], r"`--cards`: 1 customer id\(s\) not in customers: 'C9999999'"),
     (["--kernel", "no-such-kernel"], r"Jupyter kernel 'no-such-kernel' not found. Install it with"),
 ])
 def test_bad_arguments_fail_before_anything_runs(company, nb_dir, tmp_path, capsys, extra, message):
@@ -236,11 +236,15 @@ def _make_nb_dir(folder: Path) -> Path:
              "ds = crm.load_dataset(data_dir, mask_pii=mask_pii)\nas_of = ds.month_end(month)\n"
              "names = ds.customers[['customer_id', 'name']].head(3).assign(note=['=1+2', '@x', 'ok'])",
              "crm.export_table(names, 'names')",
-             "plots.table(names, lang=lang)",
+             "plots.table(names, lang=lang, title='test_missing_title_key')",
              "names.style.format(escape='html')",
              "assert not mask_pii, 'this report needs the names'",
              title="Customer names / 客户名称")
     notebook(folder / "20_broken.ipynb", "x = 1", "y = x / 0", "z = 2", title="Broken")
+    notebook(folder / "40_customer_card.ipynb",
+             "import crm_lib as crm\nds = crm.load_dataset(data_dir, mask_pii=mask_pii)\n"
+             "ds.customers[ds.customers['customer_id'] == customer_id]",
+             params=PARAMS + '\ncustomer_id: str = ""  # the customer', title="Card")
     return folder
 
 
@@ -252,7 +256,7 @@ def batch(company, tmp_path_factory):
     out = base / "reports"
     args = ["--data", company, "--out", out, "--notebook-dir", nbs, "--month", "2026-05", "--jobs", "2",
             "--lang", "zh"]
-    code = report.main([*map(str, args), "--no-progress"])
+    code = report.main([*map(str, args), "--no-progress", "--cards", "top:2"])
     return {"code": code, "out": out, "args": args, "notebooks": nbs}
 
 
@@ -262,9 +266,15 @@ def test_batch_end_to_end(batch, capfd):
     assert batch["code"] == 1
     manifest = json.loads((month / "manifest.json").read_text(encoding="utf-8"))
     status = {k: v["status"] for k, v in manifest["reports"].items()}
+    cards = sorted(k for k in status if k.startswith("cards/"))
+    assert len(cards) == 2 and all(status[c] == "ok" for c in cards)
+    assert all((month / f"{c}.html").is_file() for c in cards)
+    status = {k: v for k, v in status.items() if k not in cards}
     assert status == {"00_data_quality": "ok", "10_names": "ok", "20_broken": "failed"}
     broken = manifest["reports"]["20_broken"]
     assert broken["cell"] == 4 and broken["error"] == "ZeroDivisionError: division by zero"
+    assert manifest["reports"]["10_names"]["missing_labels"] == ["test_missing_title_key"]
+    assert manifest["reports"]["00_data_quality"]["missing_labels"] == []
     assert (month / "20_broken.failed.ipynb").is_file() and not (month / "20_broken.html").exists()
     failed_nb = nbformat.read(month / "20_broken.failed.ipynb", as_version=4)
     assert any(o.get("ename") == "ZeroDivisionError" for c in failed_nb.cells for o in c.get("outputs", []))
@@ -295,6 +305,7 @@ def test_batch_end_to_end(batch, capfd):
     assert 'href="00_data_quality.html"' in index and 'href="20_broken.failed.ipynb"' in index
     assert "[4] ZeroDivisionError: division by zero" in index
     assert "数据质量" in index and "成功" in index and "失败" in index and HOSTILE not in index
+    assert "客户资料卡" in index and f'href="{cards[0]}.html"' in index
 
 
 @pytest.mark.slow
