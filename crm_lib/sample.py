@@ -222,22 +222,31 @@ def _str(values) -> pd.Series:
     return pd.Series(pd.array(values, dtype=pd.StringDtype("pyarrow", na_value=np.nan)))
 
 
+#: "0000".."9999" as four ASCII bytes each, viewed as one uint32 per number.
+_DIGITS4 = np.frombuffer("".join(f"{i:04d}" for i in range(10_000)).encode("ascii"),
+                        dtype=np.uint32)
+
+
 def _ids(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
     """Ids like ``C00042``: ``prefix`` then ``numbers`` zero-padded to ``width`` digits.
 
-    Built as fixed-width ASCII bytes straight into an Arrow string array (fast at 20M rows).
+    Built as fixed-width ASCII bytes, four digits at a time, straight into an Arrow string
+    array (fast at 20M rows).
     """
     x = np.asarray(numbers, dtype=np.int64)
     if len(x) and (x.min() < 0 or x.max() >= 10**width):
         raise ValueError(f"ids of prefix {prefix!r} need more than {width} digits")
     head = np.frombuffer(prefix.encode("ascii"), dtype=np.uint8)
     size = len(head) + width
+    chunks = -(-width // 4)
+    digits = np.empty((len(x), chunks), dtype=np.uint32)
+    rest = x.copy()
+    for j in range(chunks - 1, -1, -1):  # over groups of four digits, not rows
+        digits[:, j] = _DIGITS4[rest % 10_000]
+        rest //= 10_000
     buf = np.empty((len(x), size), dtype=np.uint8)
     buf[:, : len(head)] = head
-    rest = x.astype(np.uint32 if width <= 9 else np.uint64)
-    for k in range(width):  # over digit positions, not rows
-        buf[:, size - 1 - k] = rest % 10 + 48
-        rest //= 10
+    buf[:, len(head):] = digits.view(np.uint8).reshape(len(x), 4 * chunks)[:, 4 * chunks - width:]
     offsets = np.arange(0, (len(x) + 1) * size, size, dtype=np.int64)
     return pa.Array.from_buffers(pa.large_string(), len(x),
                                  [None, pa.py_buffer(offsets), pa.py_buffer(buf)])
@@ -551,6 +560,17 @@ def generate(customers: int = 3000, *, seed: int = 42, start: str = DEFAULT_STAR
         "returns": {"share_of_lines": RETURN_SHARE, "days_after_order": [1, 30],
                     "rows": int(n_ret)},
         "potential_share": POTENTIAL_SHARE,
+        "acquisition": ("acquired_on uniform over the history, start..end; potential customers "
+                        "(no transactions) have no acquired_on"),
+        "kind": ("company with probability expit(-1.3 + z_spend), z_spend the normal score of "
+                 "1/nu: companies place bigger orders; their frequency is not linked"),
+        "invoices": {
+            "orders_invoiced": "every order of a company, 5% of individuals' orders",
+            "due_days": 30,
+            "late_probability": "expit(-2.2 + 1.2 z_pay); ratings A-D are quantiles of z_pay",
+            "open": "paid_on empty when the payment date falls after the end",
+        },
+        "interactions": "Poisson, 4 exp(0.5 z_spend) a year for companies, 0.4 for individuals",
         "loss": {
             "reason_shares": {k: shares.get(k, 0.0) for k in reasons},
             "recorded_share_of_dropped": LOST_RECORDED_SHARE,

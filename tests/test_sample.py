@@ -496,3 +496,15 @@ def test_other_window(tmp_path):
     assert t["date"].min() >= pd.Timestamp("2025-01-01")
     assert t["date"].max() <= pd.Timestamp("2025-06-30")
     assert company["targets"]["period"].str.startswith("2025").all()
+
+
+def test_fixed_width_ids():
+    from crm_lib.sample import _ids
+
+    assert _ids("C", np.array([0, 42, 99999]), 5).to_pylist() == ["C00000", "C00042", "C99999"]
+    assert _ids("SR", np.array([7]), 3).to_pylist() == ["SR007"]
+    assert _ids("O", np.array([123456789]), 9).to_pylist() == ["O123456789"]
+    assert _ids("X", np.array([1234567890123]), 13).to_pylist() == ["X1234567890123"]
+    assert _ids("P", np.array([], dtype=np.int64), 4).to_pylist() == []
+    with pytest.raises(ValueError, match="need more than 2 digits"):
+        _ids("ST", np.array([100]), 2)
