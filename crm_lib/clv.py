@@ -79,6 +79,7 @@ _TABLE = "summary"
 _BG_NAMES = ("r", "alpha", "a", "b")
 _GG_NAMES = ("p", "q", "v")
 _THETA_BOUND = 25.0  # |log parameter| beyond this counts as a runaway fit
+_WARM_ROWS = 20_000  # subsample size of the warm start of big fits
 
 
 class NotFittedError(DataError):
@@ -204,22 +205,28 @@ def _num_hessian(grad, theta: np.ndarray, h: float = 1e-5) -> np.ndarray:
 
 
 def _minimise(fun_grad, theta0: np.ndarray, model: str, hint: str) -> tuple[np.ndarray, np.ndarray, int]:
-    """L-BFGS-B in log space, then Newton steps; a DataError when it does not converge."""
+    """L-BFGS-B in log space, then Newton steps; a DataError when it does not converge.
+
+    The Newton steps reuse one numerical Hessian (a chord method: near the optimum it converges
+    as fast as the gradient is cheap); the Hessian is evaluated again at the final point for the
+    standard errors.
+    """
     def grad(t):
         return fun_grad(t)[1]
 
     bounds = [(-_THETA_BOUND - 5, _THETA_BOUND + 5)] * len(theta0)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         res = optimize.minimize(fun_grad, theta0, jac=True, method="L-BFGS-B", bounds=bounds,
-                                options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-10})
+                                options={"maxiter": 5000, "ftol": 1e-14, "gtol": 1e-9})
     theta = np.asarray(res.x, dtype=float)
     f, g = fun_grad(theta)
     if not (np.isfinite(f) and np.all(np.isfinite(g)) and np.all(np.isfinite(theta))):
         raise DataError(f"The {model} fit did not converge (the likelihood is not finite at the "
                         f"end of the search). {hint}")
     H = _num_hessian(grad, theta)
-    for _ in range(20):  # Newton polish: a handful of steps at most
-        if np.max(np.abs(g)) < 1e-11:
+    moved = False
+    for _ in range(30):  # Newton (chord) polish when L-BFGS-B stopped short of its tolerance
+        if np.max(np.abs(g)) < 1e-9:
             break
         try:
             np.linalg.cholesky(H)
@@ -235,7 +242,10 @@ def _minimise(fun_grad, theta0: np.ndarray, model: str, hint: str) -> tuple[np.n
             lam /= 2
         else:
             break
-        theta, f, g = cand, fc, gc
+        if np.max(np.abs(gc)) >= np.max(np.abs(g)) and fc >= f:
+            break
+        theta, f, g, moved = cand, fc, gc, True
+    if moved:
         H = _num_hessian(grad, theta)
     if np.any(np.abs(theta) > _THETA_BOUND):
         values = ", ".join(f"{n}" for n in np.round(np.exp(theta), 6))
@@ -258,6 +268,26 @@ def _minimise(fun_grad, theta0: np.ndarray, model: str, hint: str) -> tuple[np.n
     return theta, H, int(res.nit)
 
 
+def _warm_start(fun_grad_sub, theta0: np.ndarray) -> np.ndarray:
+    """A rough optimum on a systematic subsample of the distinct rows (a start for the full fit)."""
+    bounds = [(-_THETA_BOUND - 5, _THETA_BOUND + 5)] * len(theta0)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        res = optimize.minimize(fun_grad_sub, theta0, jac=True, method="L-BFGS-B", bounds=bounds,
+                                options={"maxiter": 500, "gtol": 1e-6})
+    theta = np.asarray(res.x, dtype=float)
+    ok = np.all(np.isfinite(theta)) and np.all(np.abs(theta) < _THETA_BOUND)
+    return theta if ok else theta0
+
+
+def _table_index(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct values and the index of each value in them (no sort for small whole numbers)."""
+    if len(values) and values.min() >= 0 and np.all(values == np.floor(values)) \
+            and values.max() < 4 * len(values) + 1024:
+        return np.arange(int(values.max()) + 1, dtype=float), values.astype(np.intp)
+    uniq, idx = np.unique(values, return_inverse=True)
+    return uniq, idx.reshape(-1)
+
+
 def _param_table(params: Mapping[str, float], se: Mapping[str, float]) -> pd.DataFrame:
     coef = pd.Series(params, dtype=float)
     err = pd.Series(se, dtype=float)
@@ -271,6 +301,11 @@ def _param_table(params: Mapping[str, float], se: Mapping[str, float]) -> pd.Dat
 # ---------------------------------------------------------------------------------------------
 # BG/NBD
 # ---------------------------------------------------------------------------------------------
+
+def _dot(a: np.ndarray, b: np.ndarray) -> float:
+    """Sum of products without BLAS: threaded BLAS stalls on a busy machine for these sizes."""
+    return float(np.add.reduce(a * b))
+
 
 def _bg_loglik(params: Sequence[float], x: np.ndarray, tx: np.ndarray, T: np.ndarray) -> np.ndarray:
     """Individual BG/NBD log-likelihoods (paper, section 7), stable for huge frequencies."""
@@ -286,12 +321,20 @@ def _bg_loglik(params: Sequence[float], x: np.ndarray, tx: np.ndarray, T: np.nda
 
 
 class _BGData:
-    """Compressed BG/NBD data: distinct (x, t_x, T) rows with weights, split by x > 0."""
+    """Compressed BG/NBD data: distinct (x, t_x, T) rows with weights, split by x > 0.
 
-    def __init__(self, x, tx, T, w, scale):
-        keep = w > 0
-        (ux, utx, uT), inv = _unique_rows([x[keep], tx[keep], T[keep]])
-        uw = np.bincount(inv, weights=w[keep], minlength=len(ux))
+    Functions of ``T`` or ``t_x`` alone are evaluated on their distinct values and gathered;
+    sums that involve only ``T`` are taken over distinct ``T`` with aggregated weights.
+    """
+
+    def __init__(self, x, tx, T, w, scale, *, compressed: bool = False):
+        if compressed:
+            ux, utx, uT, uw = x, tx, T, w
+        else:
+            keep = w > 0
+            (ux, utx, uT), inv = _unique_rows([x[keep], tx[keep], T[keep]])
+            uw = np.bincount(inv, weights=w[keep], minlength=len(ux))
+        self.rows = (ux, utx, uT, uw)
         rep = ux > 0
         self.n_rows = len(ux)
         self.W = float(uw.sum())
@@ -300,18 +343,28 @@ class _BGData:
         self.T0 = uT[~rep] * scale
         # repeat customers
         self.x = ux[rep]
-        self.tx = utx[rep] * scale
-        self.T = uT[rep] * scale
         self.w = uw[rep]
         self.W1 = float(self.w.sum())
+        self.wx = self.w * self.x
+        self.sum_wx = float(self.wx.sum())
         self.xs, xinv = np.unique(self.x, return_inverse=True)
         self.xinv = xinv.reshape(-1)
         self.Wx = np.bincount(self.xinv, weights=self.w, minlength=len(self.xs))
-        self.wx = self.w * self.x
+        uTr, self.Tidx = _table_index(uT[rep])
+        utr, self.tidx = _table_index(utx[rep])
+        self.uT, self.ut = uTr * scale, utr * scale
+        self.WT = np.bincount(self.Tidx, weights=self.w, minlength=len(uTr))
+        self.WxT = np.bincount(self.Tidx, weights=self.wx, minlength=len(uTr))
 
 
 def _bg_fun_grad(theta: np.ndarray, d: _BGData, pen: float) -> tuple[float, np.ndarray]:
-    """Penalised mean negative log-likelihood and its gradient in log-parameter space."""
+    """Penalised mean negative log-likelihood and its gradient in log-parameter space.
+
+    Per repeat customer, with A3 = -(r+x) ln(alpha+T) ("alive") and A4 = ln a - ln(b+x-1)
+    - (r+x) ln(alpha+t_x) ("dropped after the last purchase"), the likelihood holds
+    ln(e^A3 + e^A4) = A3 + softplus(A4 - A3); the share of the second term, expit(A4 - A3),
+    weighs the two parts of the gradient.
+    """
     params = np.exp(theta)
     r, alpha, a, b = params
     xs = d.xs
@@ -319,33 +372,37 @@ def _bg_fun_grad(theta: np.ndarray, d: _BGData, pen: float) -> tuple[float, np.n
     a12 = (special.gammaln(r + xs) - special.gammaln(r) + special.gammaln(a + b)
            + special.gammaln(b + xs) - special.gammaln(b) - special.gammaln(a + b + xs))
     inv_bx = 1.0 / (b + xs - 1)
+    # functions of T and of t_x over their distinct values
+    lTt, iTt = np.log(alpha + d.uT), 1.0 / (alpha + d.uT)
+    ltt, itt = np.log(alpha + d.ut), 1.0 / (alpha + d.ut)
     # repeat rows
-    lT = np.log(alpha + d.T)
-    lt = np.log(alpha + d.tx)
+    dlog = ltt[d.tidx] - lTt[d.Tidx]  # ln(alpha+t_x) - ln(alpha+T) <= 0
     rx = r + d.x
-    a3 = -rx * lT
-    a4 = np.log(a) + np.log(inv_bx)[d.xinv] - rx * lt
-    D = np.logaddexp(a3, a4)
-    p4 = np.exp(a4 - D)
-    p3 = np.exp(a3 - D)
+    dl = (np.log(a) - np.log(b + xs - 1))[d.xinv] - rx * dlog  # A4 - A3
+    e = np.exp(-np.abs(dl))
+    softplus = np.maximum(dl, 0.0) + np.log1p(e)
+    q = 1.0 / (1.0 + e)
+    p4 = np.where(dl > 0, q, e * q)  # expit(A4 - A3)
+    wp4 = d.w * p4
+    wp4_x = np.bincount(d.xinv, weights=wp4, minlength=len(xs))
+    sum_wrlT = r * _dot(d.WT, lTt) + _dot(d.WxT, lTt)  # sum of w (r + x) ln(alpha + T)
     # zero-repeat rows
     lT0 = np.log(alpha + d.T0)
     la = np.log(alpha)
-    ll = (d.Wx @ a12 + d.W1 * r * la + d.w @ D
-          + r * (d.W - d.W1) * la - r * (d.w0 @ lT0))
-    wp3, wp4 = d.w * p3, d.w * p4
-    dr = (d.Wx @ (special.digamma(r + xs) - special.digamma(r)) + d.W * la
-          - wp3 @ lT - wp4 @ lt - d.w0 @ lT0)
-    dalpha = (d.W * r / alpha - (wp3 * rx) @ (1.0 / (alpha + d.T))
-              - (wp4 * rx) @ (1.0 / (alpha + d.tx)) - r * (d.w0 @ (1.0 / (alpha + d.T0))))
+    ll = (_dot(d.Wx, a12) + d.W * r * la - sum_wrlT + _dot(d.w, softplus)
+          - r * _dot(d.w0, lT0))
+    dr = (_dot(d.Wx, special.digamma(r + xs) - special.digamma(r)) + d.W * la
+          - _dot(d.WT, lTt) - _dot(wp4, dlog) - _dot(d.w0, lT0))
+    diT = itt[d.tidx] - iTt[d.Tidx]
+    dalpha = (d.W * r / alpha - r * _dot(d.WT, iTt) - _dot(d.WxT, iTt)
+              - _dot(wp4 * rx, diT) - r * _dot(d.w0, 1.0 / (alpha + d.T0)))
     psi_ab = special.digamma(a + b)
     psi_abx = special.digamma(a + b + xs)
-    sum_p4 = float(wp4.sum())
-    da = d.Wx @ (psi_ab - psi_abx) + sum_p4 / a
-    db = (d.Wx @ (psi_ab + special.digamma(b + xs) - special.digamma(b) - psi_abx)
-          - wp4 @ inv_bx[d.xinv])
+    da = _dot(d.Wx, psi_ab - psi_abx) + float(wp4_x.sum()) / a
+    db = (_dot(d.Wx, psi_ab + special.digamma(b + xs) - special.digamma(b) - psi_abx)
+          - _dot(wp4_x, inv_bx))
     grad_ll = np.array([dr, dalpha, da, db]) * params
-    f = -ll / d.W + pen * float(params @ params)
+    f = -ll / d.W + pen * _dot(params, params)
     g = -grad_ll / d.W + 2 * pen * params * params
     return float(f), g
 
@@ -497,7 +554,13 @@ class BetaGeo:
 
         hint = ("Try a penalizer, e.g. BetaGeo(penalizer=0.001), and check that frequency, "
                 "recency and T are counted in one period unit.")
-        theta, H, nit = _minimise(fun_grad, np.full(4, 0.1), "BG/NBD", hint)
+        theta0 = np.full(4, 0.1)
+        if d.n_rows > 4 * _WARM_ROWS:  # start the big fit from the optimum of every k-th row
+            k = d.n_rows // _WARM_ROWS
+            sub = _BGData(*(c[::k] for c in d.rows), scale, compressed=True)
+            if sub.W1 > 0:
+                theta0 = _warm_start(lambda t: _bg_fun_grad(t, sub, pen), theta0)
+        theta, H, nit = _minimise(fun_grad, theta0, "BG/NBD", hint)
         params = np.exp(theta)
         params[1] /= scale
         cov_theta = np.linalg.inv(H) / d.W
@@ -506,8 +569,9 @@ class BetaGeo:
         self.covariance_ = pd.DataFrame(cov, index=list(_BG_NAMES), columns=list(_BG_NAMES))
         self.standard_errors_ = dict(zip(_BG_NAMES, map(float, np.sqrt(np.diag(cov))),
                                          strict=True))
-        self.log_likelihood_ = float(w[w > 0] @ _bg_loglik(params, x[w > 0], tx[w > 0],
-                                                             T[w > 0]))
+        # in the summary's unit: scaling time by s adds x ln(s) per customer
+        f0 = _bg_fun_grad(theta, d, 0.0)[0]
+        self.log_likelihood_ = float(-f0 * d.W + np.log(scale) * d.sum_wx)
         self.n_customers_ = d.W
         self.n_rows_ = d.n_rows
         self.n_iterations_ = nit
@@ -705,7 +769,7 @@ class BetaGeo:
         (uT,), inv = _unique_rows([T])
         counts = np.bincount(inv, minlength=len(uT)).astype(float)
         probs = self.purchase_distribution(uT[:, None], np.arange(k)[None, :])
-        model = counts @ probs
+        model = (counts[:, None] * probs).sum(axis=0)
         model = np.append(model, counts.sum() - model.sum())
         actual = np.bincount(np.minimum(x, k).astype(np.int64), minlength=k + 1).astype(float)
         labels = [str(i) for i in range(k)] + [f"{k}+"]
@@ -769,9 +833,9 @@ class _GGData:
         self.w = w
         self.xm = x * m
         lm = np.log(m)
-        self.sum_wxlm = float((w * x) @ lm)
-        self.sum_wlm = float(w @ lm)
-        self.sum_wxlx = float(self.Wx @ (self.xs * np.log(self.xs)))
+        self.sum_wxlm = _dot(w * x, lm)
+        self.sum_wlm = _dot(w, lm)
+        self.sum_wxlx = _dot(self.Wx, self.xs * np.log(self.xs))
         self.wx = w * x
 
 
@@ -781,16 +845,17 @@ def _gg_fun_grad(theta, d: _GGData, pen: float):
     xs = d.xs
     pxs = p * xs
     lxv = np.log(d.xm + v)
-    ll = (d.Wx @ (special.gammaln(pxs + q) - special.gammaln(pxs)) - d.W * special.gammaln(q)
+    ll = (_dot(d.Wx, special.gammaln(pxs + q) - special.gammaln(pxs)) - d.W * special.gammaln(q)
           + d.W * q * np.log(v) + p * d.sum_wxlm - d.sum_wlm + p * d.sum_wxlx
-          - p * (d.wx @ lxv) - q * (d.w @ lxv))
+          - p * _dot(d.wx, lxv) - q * _dot(d.w, lxv))
     psi_pq = special.digamma(pxs + q)
-    dp = d.Wx @ (xs * (psi_pq - special.digamma(pxs))) + d.sum_wxlm + d.sum_wxlx - d.wx @ lxv
-    dq = d.Wx @ psi_pq - d.W * special.digamma(q) + d.W * np.log(v) - d.w @ lxv
+    dp = (_dot(d.Wx, xs * (psi_pq - special.digamma(pxs))) + d.sum_wxlm + d.sum_wxlx
+          - _dot(d.wx, lxv))
+    dq = _dot(d.Wx, psi_pq) - d.W * special.digamma(q) + d.W * np.log(v) - _dot(d.w, lxv)
     inv = 1.0 / (d.xm + v)
-    dv = d.W * q / v - p * (d.wx @ inv) - q * (d.w @ inv)
+    dv = d.W * q / v - p * _dot(d.wx, inv) - q * _dot(d.w, inv)
     grad_ll = np.array([dp, dq, dv]) * params
-    f = -ll / d.W + pen * float(params @ params)
+    f = -ll / d.W + pen * _dot(params, params)
     g = -grad_ll / d.W + 2 * pen * params * params
     return float(f), g
 
@@ -928,7 +993,7 @@ class GammaGamma:
         self.covariance_ = pd.DataFrame(cov, index=list(_GG_NAMES), columns=list(_GG_NAMES))
         self.standard_errors_ = dict(zip(_GG_NAMES, map(float, np.sqrt(np.diag(cov))),
                                          strict=True))
-        self.log_likelihood_ = float(w[keep] @ _gg_loglik(params, x[keep], m[keep]))
+        self.log_likelihood_ = _dot(w[keep], _gg_loglik(params, x[keep], m[keep]))
         self.n_customers_ = d.W
         self.n_iterations_ = nit
         if params[1] <= 1:
@@ -1118,7 +1183,7 @@ def lifetime_value(bg: BetaGeo, gg: GammaGamma, summary: pd.DataFrame, months: i
     disc = (1.0 + discount_rate) ** -np.arange(1, months + 1, dtype=float)
     factor = bg._prob_alive(x, tx, T) * (a + b + x - 1) / (a - 1)
     purchases = factor * (1 - H[inv, -1])
-    value = factor * (inc @ disc)[inv] * spend * margin
+    value = factor * (inc * disc).sum(axis=1)[inv] * spend * margin
     out = pd.DataFrame({"prob_alive": bg._prob_alive(x, tx, T), "expected_purchases": purchases,
                         "expected_spend": spend, "clv": value}, index=summary.index)
     out.attrs.update(freq=unit, month_length=L, months=int(months),
