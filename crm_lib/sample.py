@@ -329,13 +329,13 @@ def expected_repeat_purchases(t, *, r: float = BGNBD["r"], alpha: float = BGNBD[
 
     Examples
     --------
-    >>> float(expected_repeat_purchases(0.0))
-    0.0
+    >>> round(float(expected_repeat_purchases(365.0)), 2)  # repeat purchases in a first year
+    7.69
     """
     t = np.asarray(t, dtype=float)
     z = t / (alpha + t)
     bracket = 1.0 - (alpha / (alpha + t)) ** r * special.hyp2f1(r, b, a + b - 1.0, z)
-    return (a + b - 1.0) / (a - 1.0) * bracket
+    return (a + b - 1.0) / (a - 1.0) * bracket + 0.0  # + 0.0: no -0.0 at t = 0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1042,7 +1042,7 @@ def _integral_as_int(df: pd.DataFrame) -> pd.DataFrame:
     return df.assign(**ints) if ints else df
 
 
-def write(tables: Mapping[str, pd.DataFrame], out: str | Path, format: str = "csv") -> list[Path]:  # noqa: A002
+def write(tables: Mapping[str, pd.DataFrame], out: str | Path, format: str = "csv") -> list[Path]:
     """Write the tables (and ``TRUTH.json`` when ``tables`` has a ``truth``) into a folder.
 
     CSV files are UTF-8 with ``\\n`` line ends; floats are written as Python's shortest
@@ -1066,8 +1066,9 @@ def write(tables: Mapping[str, pd.DataFrame], out: str | Path, format: str = "cs
     Examples
     --------
     >>> import tempfile
-    >>> paths = write(generate(20, seed=3), tempfile.mkdtemp())
-    >>> sorted(p.name for p in paths)[:2]
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     names = sorted(p.name for p in write(generate(20, seed=3), folder))
+    >>> names[:2]
     ['TRUTH.json', 'complaints.csv']
     """
     require_one_of("format", format, _FORMATS)
