@@ -202,13 +202,36 @@ def _check_freq(freq: object) -> str:
     return str(freq)
 
 
+#: Largest key range handled with a dense presence table instead of a sort (bytes of memory).
+_DENSE_KEYS = 2**27
+
+
 def _sorted_unique(keys: np.ndarray) -> np.ndarray:
-    """Sorted distinct values of non-negative int64 ``keys`` (sorted as uint32 when they fit)."""
+    """Sorted distinct values of non-negative int64 ``keys``.
+
+    A presence table when the key range is small enough, else a sort (as uint32 when they fit).
+    """
     if len(keys) == 0:
         return keys.astype(np.int64)
-    small = int(keys.max()) < 2**32
+    kmax = int(keys.max())
+    if kmax < _DENSE_KEYS:
+        present = np.zeros(kmax + 1, dtype=bool)
+        present[keys] = True
+        return np.flatnonzero(present)
+    small = kmax < 2**32
     ordered = np.sort(keys.astype(np.uint32) if small else keys)
     return ordered[np.r_[True, ordered[1:] != ordered[:-1]]].astype(np.int64)
+
+
+def _cell_codes(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct ``keys`` and, for each key, its position among them."""
+    if len(keys) and int(keys.max()) < _DENSE_KEYS // 4:
+        present = np.zeros(int(keys.max()) + 1, dtype=bool)
+        present[keys] = True
+        position = np.cumsum(present, dtype=np.int32) - 1
+        return np.flatnonzero(present), position[keys].astype(np.int64)
+    uniq = _sorted_unique(keys)
+    return uniq, np.searchsorted(uniq, keys)
 
 
 def _distinct_count(groups: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
@@ -345,7 +368,7 @@ def totals(
         amount_col=amount_col, optional=(cost_col, quantity_col, order_col),
     )
     g_all = codes[keep]
-    present = np.unique(g_all)
+    present = np.flatnonzero(np.bincount(g_all, minlength=len(index)) > 0)
     n = len(present)
     remap = np.full(len(index) + 1, -1, dtype=np.int64)
     remap[present] = np.arange(n)
@@ -466,8 +489,7 @@ def period_totals(
     pmin = int(per.min()) if len(per) else 0
     span = (int(per.max()) - pmin + 1) if len(per) else 1
     key = g0 * span + (per - pmin)
-    uniq = _sorted_unique(key)
-    cell = np.searchsorted(uniq, key)
+    uniq, cell = _cell_codes(key)
     n = len(uniq)
     amt = amount[keep]
 

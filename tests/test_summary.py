@@ -357,7 +357,12 @@ def test_summary_matches_reference_and_row_order(tx, freq, seed):
     assert t["lines"].sum() == len(tx)
 
 
-def test_large_random_log_matches_reference():
+@pytest.mark.parametrize("dense", [True, False])
+def test_large_random_log_matches_reference(dense, monkeypatch):
+    import crm_lib.summary as summary_module
+
+    if not dense:  # force the sort-based path used for wide key ranges
+        monkeypatch.setattr(summary_module, "_DENSE_KEYS", 0)
     rng = np.random.default_rng(7)
     n = 5000
     tx = pd.DataFrame({
@@ -373,6 +378,16 @@ def test_large_random_log_matches_reference():
         ref = _reference(tx, as_of, freq)
         pd.testing.assert_frame_equal(got[ref.columns], ref.sort_index(), check_names=False,
                                       rtol=1e-12)
+        pt = period_totals(tx, freq=freq, as_of=as_of)
+        exp = (tx[tx["date"] <= as_of]
+               .assign(period=lambda d: d["date"].dt.to_period(freq).dt.start_time)
+               .groupby(["customer_id", "period"], as_index=False)["amount"].sum())
+        np.testing.assert_allclose(pt["sales"].to_numpy(), exp["amount"].to_numpy(), rtol=1e-12)
+        assert (pt["period"].to_numpy() == exp["period"].to_numpy()).all()
+    t = totals(tx, quantity_col=None)
+    assert t["purchase_days"].tolist() == (
+        tx[tx["amount"] > 0].groupby("customer_id")["date"].nunique()
+        .reindex(t.index, fill_value=0).tolist())
 
 
 def test_against_lifetimes_if_installed():
