@@ -379,8 +379,8 @@ def test_large_random_log_matches_reference(dense, monkeypatch):
         pd.testing.assert_frame_equal(got[ref.columns], ref.sort_index(), check_names=False,
                                       rtol=1e-12)
         pt = period_totals(tx, freq=freq, as_of=as_of)
-        exp = (tx[tx["date"] <= as_of]
-               .assign(period=lambda d: d["date"].dt.to_period(freq).dt.start_time)
+        upto = tx[tx["date"] <= as_of]
+        exp = (upto.assign(period=upto["date"].dt.to_period(freq).dt.start_time)
                .groupby(["customer_id", "period"], as_index=False)["amount"].sum())
         np.testing.assert_allclose(pt["sales"].to_numpy(), exp["amount"].to_numpy(), rtol=1e-12)
         assert (pt["period"].to_numpy() == exp["period"].to_numpy()).all()
