@@ -560,7 +560,11 @@ def render_index(month: str, manifest: dict, *, lang: str) -> str:
 
     Every text from notebooks or data is HTML-escaped.
     """
-    from crm_lib.labels import label
+    from crm_lib.labels import has_label, label
+
+    def tr(text: object) -> str:
+        """Translate data values that are catalogue keys; anything else as it is."""
+        return html.escape(label(str(text), lang) if has_label(str(text)) else str(text))
 
     def t(key: str, **kw) -> str:
         return html.escape(label(key, lang, **kw))
@@ -599,8 +603,8 @@ def render_index(month: str, manifest: dict, *, lang: str) -> str:
     q = manifest.get("quality") or {"counts": {}, "rows": []}
     counts = ", ".join(f"{t(sev)}: {q['counts'].get(sev, 0)}" for sev in ("error", "warning", "info"))
     qrows = "".join(
-        f'<tr class="sev-{esc(x.get("severity"))}"><td>{esc(label(str(x.get("table")), lang))}</td>'
-        f"<td>{esc(x.get('check'))}</td><td>{esc(label(str(x.get('severity')), lang))}</td>"
+        f'<tr class="sev-{esc(x.get("severity"))}"><td>{tr(x.get("table"))}</td>'
+        f"<td>{tr(x.get('check'))}</td><td>{tr(x.get('severity'))}</td>"
         f"<td>{int(x.get('rows') or 0):,}</td><td>{esc(x.get('examples'))}</td></tr>"
         for x in q["rows"])
     qhead = (f"<tr><th>{t('table')}</th><th>{t('check')}</th><th>{t('severity')}</th><th>{t('rows')}</th>"
