@@ -304,7 +304,7 @@ def _param_table(params: Mapping[str, float], se: Mapping[str, float]) -> pd.Dat
 
 def _dot(a: np.ndarray, b: np.ndarray) -> float:
     """Sum of products without BLAS: threaded BLAS stalls on a busy machine for these sizes."""
-    return float(np.add.reduce(a * b))
+    return float(np.einsum("i,i->", a, b))
 
 
 def _bg_loglik(params: Sequence[float], x: np.ndarray, tx: np.ndarray, T: np.ndarray) -> np.ndarray:
@@ -350,6 +350,10 @@ class _BGData:
         self.xs, xinv = np.unique(self.x, return_inverse=True)
         self.xinv = xinv.reshape(-1)
         self.Wx = np.bincount(self.xinv, weights=self.w, minlength=len(self.xs))
+        # distinct rows come sorted by x: per-x sums are then sums over runs
+        self.x_sorted = bool(np.all(np.diff(self.xinv) >= 0))
+        self.x_counts = np.bincount(self.xinv, minlength=len(self.xs))
+        self.x_starts = np.concatenate([[0], np.cumsum(self.x_counts)[:-1]]).astype(np.intp)
         uTr, self.Tidx = _table_index(uT[rep])
         utr, self.tidx = _table_index(utx[rep])
         self.uT, self.ut = uTr * scale, utr * scale
@@ -378,13 +382,15 @@ def _bg_fun_grad(theta: np.ndarray, d: _BGData, pen: float) -> tuple[float, np.n
     # repeat rows
     dlog = ltt[d.tidx] - lTt[d.Tidx]  # ln(alpha+t_x) - ln(alpha+T) <= 0
     rx = r + d.x
-    dl = (np.log(a) - np.log(b + xs - 1))[d.xinv] - rx * dlog  # A4 - A3
+    c = np.log(a) - np.log(b + xs - 1)
+    dl = (np.repeat(c, d.x_counts) if d.x_sorted else c[d.xinv]) - rx * dlog  # A4 - A3
     e = np.exp(-np.abs(dl))
-    softplus = np.maximum(dl, 0.0) + np.log1p(e)
     q = 1.0 / (1.0 + e)
+    softplus = np.maximum(dl, 0.0) - np.log(q)  # ln(1 + e^dl), stable for any dl
     p4 = np.where(dl > 0, q, e * q)  # expit(A4 - A3)
     wp4 = d.w * p4
-    wp4_x = np.bincount(d.xinv, weights=wp4, minlength=len(xs))
+    wp4_x = (np.add.reduceat(wp4, d.x_starts) if d.x_sorted
+             else np.bincount(d.xinv, weights=wp4, minlength=len(xs)))
     sum_wrlT = r * _dot(d.WT, lTt) + _dot(d.WxT, lTt)  # sum of w (r + x) ln(alpha + T)
     # zero-repeat rows
     lT0 = np.log(alpha + d.T0)
@@ -986,6 +992,11 @@ class GammaGamma:
         theta0 = np.array([0.0, np.log(2.0), np.log(mean_m)])
         hint = ("Try a penalizer, e.g. GammaGamma(penalizer=0.001); the model needs repeat "
                 "customers whose mean spend varies.")
+        n_keep = int(keep.sum())
+        if n_keep > 4 * _WARM_ROWS:  # start the big fit from the optimum of every k-th customer
+            k = n_keep // _WARM_ROWS
+            sub = _GGData(x[keep][::k], m[keep][::k], w[keep][::k])
+            theta0 = _warm_start(lambda t: _gg_fun_grad(t, sub, pen), theta0)
         theta, H, nit = _minimise(fun_grad, theta0, "Gamma-Gamma", hint)
         params = np.exp(theta)
         cov = np.linalg.inv(H) / d.W * np.outer(params, params)
