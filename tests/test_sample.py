@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from scipy import optimize, special
 
 import crm_lib as crm
@@ -267,6 +269,39 @@ def test_invoices(small):
     assert (open_["due_on"] < END).any()                     # some open and overdue at the end
     kinds = small["customers"].set_index("customer_id").loc[inv["customer_id"], "kind"]
     assert (kinds == "company").mean() > 0.5
+
+
+def test_invoices_are_the_orders_of_companies(small):
+    t, inv = small["transactions"], small["invoices"]
+    kind = small["customers"].set_index("customer_id")["kind"]
+    buys = t[(t["quantity"] > 0) & (t["customer_id"].map(kind) == "company").to_numpy()]
+    orders = buys.groupby(["customer_id", "date"])["amount"].sum()
+    billed = inv[inv["customer_id"].map(kind).eq("company").to_numpy()].groupby(
+        ["customer_id", "issued_on"])["amount"].sum()
+    billed.index.names = ["customer_id", "date"]
+    pd.testing.assert_series_equal(billed.round(2), orders.round(2), check_names=False)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(n=st.integers(1, 40), seed=st.integers(0, 10_000), days=st.integers(1, 900))
+def test_any_small_company_is_consistent(n, seed, days):
+    end = pd.Timestamp("2026-10-31")
+    start = end - pd.Timedelta(days=days)
+    company = generate(n, seed=seed, start=str(start.date()), end=str(end.date()))
+    assert sorted(company) == sorted(CANONICAL)
+    assert len(company["customers"]) == n
+    for name, cols in CANONICAL.items():
+        assert list(company[name].columns) == cols
+    for name, cols in DATE_COLUMNS.items():
+        for col in cols:
+            v = company[name][col].dropna()
+            assert ((v >= start) & (v < end + pd.Timedelta(days=1))).all(), (name, col)
+    t = company["transactions"]
+    assert set(t["customer_id"]) <= set(company["customers"]["customer_id"])
+    assert ((t["quantity"] > 0) == (t["amount"] > 0)).all()
+    lost = company["lost_customers"]
+    last = t.groupby("customer_id")["date"].max()
+    assert (lost["lost_on"].to_numpy() > last.loc[lost["customer_id"]].to_numpy()).all()
 
 
 def test_complaints(small):
