@@ -222,10 +222,10 @@ def top_complained(complaints: pd.DataFrame, *, by: str = "customer_id", top: in
     Returns
     -------
     DataFrame
-        by, complaints, share (of all complaints), first_opened, last_opened, main_category
-        (the most frequent category, ties by name); largest first, ties by ``by``. Complaints
-        without a ``by`` value (e.g. a service complaint about no product) are counted in
-        ``.attrs["excluded"]``.
+        by, complaints, share (of all complaints up to ``as_of``), first_opened, last_opened,
+        main_category (the most frequent category, ties by name); largest first, ties by ``by``.
+        Complaints without a ``by`` value (e.g. a service complaint about no product) are
+        counted in ``.attrs["excluded"]``.
 
     Examples
     --------
@@ -237,6 +237,7 @@ def top_complained(complaints: pd.DataFrame, *, by: str = "customer_id", top: in
     """
     df = _prepare(complaints, as_of=as_of, need=[by, category_col], category_col=category_col,
                   opened_col=opened_col)
+    n_all = len(df)
     excluded = int(df[by].isna().sum())  # e.g. service complaints about no product
     df = df[df[by].notna()]
     g = df.groupby(by)
@@ -246,7 +247,7 @@ def top_complained(complaints: pd.DataFrame, *, by: str = "customer_id", top: in
            .sort_values([by, "n", category_col], ascending=[True, False, True], kind="stable")
            .drop_duplicates(by).set_index(by)[category_col])
     out["main_category"] = cat
-    out["share"] = out["complaints"] / len(complaints) if len(complaints) else np.nan
+    out["share"] = out["complaints"] / n_all if n_all else np.nan
     out = out[out["complaints"] >= min_complaints].reset_index()
     out = out.sort_values(["complaints", by], ascending=[False, True], kind="stable").head(top)
     out = out[[by, "complaints", "share", "first_opened", "last_opened",

@@ -75,6 +75,9 @@ def test_volume_by_category_month_and_top():
     assert list(rep["customer_id"]) == ["a"] and rep.loc[0, "complaints"] == 2
     prod = cp.top_complained(_complaints(), by="product_id", top=1)
     assert prod.attrs["excluded"] == 1  # k4 names no product
+    assert prod.loc[0, "share"] == pytest.approx(3 / 5)
+    early = cp.top_complained(_complaints(), as_of="2026-01-31")
+    assert early.loc[0, "share"] == pytest.approx(1.0)  # a: both January complaints
     assert prod.loc[0, "product_id"] == "P1" and prod.loc[0, "complaints"] == 3
 
 
