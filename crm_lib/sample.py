@@ -392,6 +392,13 @@ def generate(customers: int = 3000, *, seed: int = 42, start: str = DEFAULT_STAR
     d1 = _parse_day(end, "end")
     if d1 <= d0:
         raise DataError(f"`end` must be after `start`, got start={start!r}, end={end!r}.")
+    for label, params, keys in (("bgnbd", bgnbd, ("r", "alpha", "a", "b")),
+                                ("gamma_gamma", gamma_gamma, ("p", "q", "v"))):
+        bad = [k for k in keys if not (isinstance(params.get(k), (int, float))
+                                       and math.isfinite(params[k]) and params[k] > 0)]
+        if bad:
+            raise DataError(f"`{label}` must give positive numbers for {list(keys)}; "
+                            f"got {dict(params)!r} (bad: {bad}).")
     shares = dict(loss_reason_shares)
     for reason in shares:
         require_one_of("loss_reason_shares key", reason, LOSS_REASON_SHARES)

@@ -516,6 +516,10 @@ def test_errors():
         generate(10, end="soon")
     with pytest.raises(DataError, match="must be non-negative and sum to 1, got sum 0.5"):
         generate(10, loss_reason_shares={"died": 0.5})
+    with pytest.raises(DataError, match=r"`bgnbd` must give positive numbers .* \(bad: \['alpha'\]\)"):
+        generate(10, bgnbd={"r": 1.0, "alpha": -2.0, "a": 1.0, "b": 1.0})
+    with pytest.raises(DataError, match=r"`gamma_gamma` must give positive numbers .*bad: \['v'\]"):
+        generate(10, gamma_gamma={"p": 1.0, "q": 2.0})
     with pytest.raises(DataError, match="`format` must be one of"):
         write(generate(10), "unused", format="xlsx")
 
@@ -523,6 +527,15 @@ def test_errors():
 def test_cli_reports_errors(tmp_path, capsys):
     assert main(["--customers", "0", "--out", str(tmp_path)]) == 2
     assert "positive integer" in capsys.readouterr().err
+
+
+def test_other_parameters_change_the_process():
+    base = generate(400, seed=4)["transactions"]
+    busy = generate(400, seed=4, bgnbd={**BGNBD, "alpha": BGNBD["alpha"] / 3})["transactions"]
+    assert len(busy) > 1.5 * len(base)
+    dear = generate(400, seed=4, gamma_gamma={**GAMMA_GAMMA, "v": 3 * GAMMA_GAMMA["v"]})
+    assert dear["transactions"]["amount"].sum() > 2 * base["amount"].sum()
+    assert dear.truth["gamma_gamma"]["v"] == 3 * GAMMA_GAMMA["v"]
 
 
 def test_other_window(tmp_path):
