@@ -330,3 +330,18 @@ def test_empty_transactions_and_records_do_not_crash():
     assert churn.at_risk_summary(s)["customers"].sum() == 0
     assert churn.churn_rate_by_month(s, as_of="2026-03-01")["churned"].sum() == 0
     assert churn.win_back(s, TX, as_of="2026-03-01").empty
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(churn.LOSS_REASONS), st.sampled_from("NS")),
+                min_size=1, max_size=30), st.integers(0, 1000))
+def test_churn_reasons_properties(rows, seed):
+    lc = pd.DataFrame({"customer_id": [f"c{i}" for i in range(len(rows))],
+                       "reason": [r for r, _ in rows], "region": [g for _, g in rows]})
+    r = churn.churn_reasons(lc, by="region")
+    assert r.groupby("region")["share"].sum().to_numpy() == pytest.approx(1.0)
+    assert r["lost_customers"].sum() == len(rows)
+    shuffled = churn.churn_reasons(lc.sample(frac=1, random_state=seed), by="region")
+    pd.testing.assert_frame_equal(r, shuffled)
+    p = churn.preventable_share(lc)
+    assert p["preventable_losses"].item() == sum(r in churn.PREVENTABLE_REASONS for r, _ in rows)
