@@ -345,3 +345,17 @@ def test_churn_reasons_properties(rows, seed):
     pd.testing.assert_frame_equal(r, shuffled)
     p = churn.preventable_share(lc)
     assert p["preventable_losses"].item() == sum(r in churn.PREVENTABLE_REASONS for r, _ in rows)
+
+
+def test_charts_draw_the_results():
+    from crm_lib import plots
+
+    df = pd.DataFrame({"tenure_days": MP6_T, "churned": np.array(MP6_E, dtype=bool),
+                       "tier": ["A", "B"] * 10 + ["A"]})
+    fig = plots.survival_chart(churn.survival(df, group_col="tier"), group_col="tier", lang="zh")
+    assert [t.name for t in fig.data if t.showlegend is not False] == ["A", "B"]
+    assert fig.layout.yaxis.title.text == "尚未流失的比例"
+    m = churn.retention_matrix(TX)
+    assert plots.retention_heatmap(m).data[0].z.shape == m.shape
+    ref = plots.reasons_vs_reference(churn.churn_reasons(REASONS), lang="zh")
+    assert "员工态度冷漠" in list(ref.data[0].y)

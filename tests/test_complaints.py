@@ -210,3 +210,14 @@ def test_empty_complaints_do_not_crash():
     status = pd.DataFrame({"customer_id": ["a"], "churned": [True]})
     r = cp.churn_by_resolution(e, status).set_index("resolution")
     assert r.loc["no complaint", "customers"] == 1 and r["customers"].sum() == 1
+
+
+def test_charts_draw_the_results():
+    from crm_lib import plots
+
+    f = plots.steps_funnel(cp.handling_funnel(_complaints()), lang="zh")
+    assert list(f.data[0].x) == [4, 4, 4, 3, 3, 3, 2, 1] and f.data[0].y[6] == "7 检查顾客满意度"
+    k = plots.sla_chart(cp.handling_kpis(_complaints(), by="severity"), by="severity")
+    assert len(k.data) == 4 and list(k.data[0].x) == ["High", "Low", "Medium"]
+    ice = plots.iceberg_chart(cp.iceberg(_complaints()))
+    assert [list(t.y) for t in ice.data] == [[4.0], [-104.0]]

@@ -253,3 +253,17 @@ def test_windows_keep_answers_between_start_and_as_of():
     assert g["answers"].item() == 2 and g["quality_gap"].item() == pytest.approx(1.0)
     i = sat.importance_performance(f, factors=["access", "courtesy"], start="2026-03-01")
     assert list(i["answers"]) == [1, 2]
+
+
+def test_charts_draw_the_results():
+    from crm_lib import plots
+
+    r = sat.satisfaction_by(_surveys(), min_n=4)
+    fig = plots.score_bars(r, x="month", score="nps", lang="zh", title="sat_nps_title")
+    assert fig.layout.title.text == "NPS 及其 95% 置信区间"
+    assert list(fig.data[0].x) == ["2026-01", "2026-02"]
+    assert list(fig.data[0].marker.color)[1] == "#c8cdd2"  # February is a small group
+    ipa = sat.importance_performance(_factors(), factors=["access", "courtesy"])
+    assert plots.ipa_map(ipa, lang="zh").layout.annotations[0].text == "继续保持"
+    g = plots.gap_bars(sat.quality_gaps(_factors(), factors=["access", "courtesy"]))
+    assert list(g.data[0].y) == ["Courtesy", "Access"]
