@@ -154,6 +154,7 @@ def test_funnel_and_quadrant_scatter():
 
 def test_every_figure_uses_template():
     d = pd.DataFrame({"kind": ["company"], "sales": [1.0]})
+    assert plots.bar(d, x="kind", y="sales").data[0].marker.color == "#1f5f8b"  # not plotly's default blue
     for fig in [plots.bar(d, x="kind", y="sales"), plots.table(d), plots.quality_table(QUALITY)]:
         assert isinstance(fig, go.Figure)
         assert fig.layout.template.layout.colorway[0] == "#1f5f8b"

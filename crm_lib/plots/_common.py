@@ -142,7 +142,7 @@ def bar(df: pd.DataFrame, *, x: str, y: str, color: str | None = None, lang: str
     cols = [x, y, color]
     data = _prepare(df, cols, table="bar chart data", lang=lang)
     fig = px.bar(data, x=x, y=y, color=color, orientation=orientation, barmode=barmode,
-                 labels=_labels(cols, lang), text_auto=text_auto)
+                 labels=_labels(cols, lang), text_auto=text_auto, template=TEMPLATE)
     return style_figure(fig, title=title, lang=lang)
 
 
@@ -225,7 +225,7 @@ def heatmap(df: pd.DataFrame, *, x: str, y: str, z: str, lang: str = "en", title
         )
     grid = data.pivot(index=y, columns=x, values=z).reindex(
         index=pd.unique(data[y]), columns=pd.unique(data[x])).astype(float)
-    fig = px.imshow(grid, text_auto=text_auto, color_continuous_scale=color_continuous_scale,
+    fig = px.imshow(grid, text_auto=text_auto, color_continuous_scale=color_continuous_scale, template=TEMPLATE,
                     aspect="auto", labels={"x": _text(label(x, lang)), "y": _text(label(y, lang)),
                                            "color": _text(label(z, lang))})
     fig.update_xaxes(type="category")
@@ -269,13 +269,13 @@ def line(df: pd.DataFrame, *, x: str, y: str | Sequence[str], color: str | None 
     data = _prepare(df, [x, *ys, color], table="line chart data", lang=lang)
     if len(ys) == 1:
         fig = px.line(data, x=x, y=ys[0], color=color, markers=markers,
-                      labels=_labels([x, ys[0], color], lang))
+                      labels=_labels([x, ys[0], color], lang), template=TEMPLATE)
     else:
         long = data.melt(id_vars=[x], value_vars=ys, var_name="measure", value_name="value")
         long["measure"] = long["measure"].map({c: _text(label(c, lang)) for c in ys})
         fig = px.line(long, x=x, y="value", color="measure", markers=markers,
                       labels={x: _text(label(x, lang)), "value": _text(label("value", lang)),
-                              "measure": ""})
+                              "measure": ""}, template=TEMPLATE)
     return style_figure(fig, title=title, lang=lang)
 
 
@@ -351,7 +351,7 @@ def quadrant_scatter(df: pd.DataFrame, *, x: str, y: str, text: str | None = Non
     xs = float(data[x].median()) if x_split is None else float(x_split)
     ys_ = float(data[y].median()) if y_split is None else float(y_split)
     fig = px.scatter(data, x=x, y=y, color=color, size=size, hover_name=text,
-                     labels=_labels([x, y, text, color, size], lang))
+                     labels=_labels([x, y, text, color, size], lang), template=TEMPLATE)
     fig.add_vline(x=xs, line_dash="dash", line_color="#888")
     fig.add_hline(y=ys_, line_dash="dash", line_color="#888")
     corners = {"high_high": (0.99, 0.99, "right", "top"), "high_low": (0.99, 0.01, "right", "bottom"),
