@@ -189,7 +189,7 @@ def nps(scores, *, bands=NPS_BANDS) -> float:
     >>> nps([10, 9, 9, 8, 7, 6, 3, 10, 5, 9])
     20.0
     """
-    r = nps_interval(scores, bands=bands)
+    r = _nps_interval(scores, confidence=CONFIDENCE, bands=bands, stacklevel=3)
     return float(r["nps"])
 
 
@@ -218,13 +218,17 @@ def nps_interval(scores, *, confidence: float = CONFIDENCE, bands=NPS_BANDS) -> 
     >>> [round(float(r[c]), 1) for c in ("nps", "nps_lower", "nps_upper")]
     [20.0, -34.0, 74.0]
     """
+    return _nps_interval(scores, confidence=confidence, bands=bands, stacklevel=3)
+
+
+def _nps_interval(scores, *, confidence: float, bands, stacklevel: int) -> pd.Series:
     z = _z(confidence)
     groups = nps_group(pd.Series(scores) if not isinstance(scores, pd.Series) else scores,
                        bands=bands, table="scores", column="nps")
     counts = groups.value_counts().reindex(list(NPS_GROUPS), fill_value=0)
     n = int(counts.sum())
     if n == 0:
-        warnings.warn("No NPS answers: the score is empty.", DataWarning, stacklevel=3)
+        warnings.warn("No NPS answers: the score is empty.", DataWarning, stacklevel=stacklevel)
     t = _nps_table(counts["promoter"], counts["detractor"], n, z)
     return pd.Series({
         "n": n,
@@ -255,7 +259,8 @@ def csat(scores, *, satisfied=CSAT_SATISFIED) -> float:
     >>> csat([5, 4, 3, 5, 1])
     60.0
     """
-    return float(csat_interval(scores, satisfied=satisfied)["csat"])
+    return float(_csat_interval(scores, confidence=CONFIDENCE, satisfied=satisfied,
+                                stacklevel=3)["csat"])
 
 
 def csat_interval(scores, *, confidence: float = CONFIDENCE, satisfied=CSAT_SATISFIED) -> pd.Series:
@@ -279,12 +284,16 @@ def csat_interval(scores, *, confidence: float = CONFIDENCE, satisfied=CSAT_SATI
     >>> [round(float(r[c]), 1) for c in ("csat", "csat_lower", "csat_upper")]
     [60.0, 23.1, 88.2]
     """
+    return _csat_interval(scores, confidence=confidence, satisfied=satisfied, stacklevel=3)
+
+
+def _csat_interval(scores, *, confidence: float, satisfied, stacklevel: int) -> pd.Series:
     z = _z(confidence)
     s = _scores(scores, lo=1, hi=5, table="scores", column="csat")
     s = s[s.notna()]
     n = len(s)
     if n == 0:
-        warnings.warn("No CSAT answers: the score is empty.", DataWarning, stacklevel=3)
+        warnings.warn("No CSAT answers: the score is empty.", DataWarning, stacklevel=stacklevel)
     k = int(s.isin(list(satisfied)).sum())
     p, lo, hi = _wilson(k, n, z)
     return pd.Series({"n": n, "satisfied": k, "csat": float(100 * p),

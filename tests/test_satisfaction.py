@@ -267,3 +267,10 @@ def test_charts_draw_the_results():
     assert plots.ipa_map(ipa, lang="zh").layout.annotations[0].text == "继续保持"
     g = plots.gap_bars(sat.quality_gaps(_factors(), factors=["access", "courtesy"]))
     assert list(g.data[0].y) == ["Courtesy", "Access"]
+
+
+def test_empty_score_warnings_point_at_the_caller():
+    with pytest.warns(DataWarning) as rec:
+        sat.nps_interval([])
+        sat.csat([np.nan])
+    assert [w.filename for w in rec] == [__file__, __file__]
