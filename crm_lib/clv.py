@@ -207,9 +207,9 @@ def _num_hessian(grad, theta: np.ndarray, h: float = 1e-5) -> np.ndarray:
 def _minimise(fun_grad, theta0: np.ndarray, model: str, hint: str) -> tuple[np.ndarray, np.ndarray, int]:
     """L-BFGS-B in log space, then Newton steps; a DataError when it does not converge.
 
-    The Newton steps reuse one numerical Hessian (a chord method: near the optimum it converges
-    as fast as the gradient is cheap); the Hessian is evaluated again at the final point for the
-    standard errors.
+    The Newton steps reuse one numerical Hessian (a chord method: near the optimum each step
+    costs one gradient); the Hessian is evaluated again for the standard errors when the steps
+    moved the estimate noticeably.
     """
     def grad(t):
         return fun_grad(t)[1]
@@ -224,28 +224,30 @@ def _minimise(fun_grad, theta0: np.ndarray, model: str, hint: str) -> tuple[np.n
         raise DataError(f"The {model} fit did not converge (the likelihood is not finite at the "
                         f"end of the search). {hint}")
     H = _num_hessian(grad, theta)
-    moved = False
-    for _ in range(30):  # Newton (chord) polish when L-BFGS-B stopped short of its tolerance
-        if np.max(np.abs(g)) < 1e-9:
-            break
+    start = theta
+    for _ in range(30):  # Newton (chord) steps until they move the log-parameters < 1e-10
         try:
             np.linalg.cholesky(H)
             step = np.linalg.solve(H, g)
         except np.linalg.LinAlgError:
             break
+        if np.max(np.abs(step)) < 1e-10:
+            break
         lam = 1.0
         while lam > 1e-4:
             cand = theta - lam * step
             fc, gc = fun_grad(cand)
-            if np.isfinite(fc) and fc <= f + 1e-14 * max(1.0, abs(f)):
+            # near the optimum f changes less than its rounding noise: a smaller gradient counts
+            if np.isfinite(fc) and (fc <= f + 1e-12 * max(1.0, abs(f))
+                                    or np.max(np.abs(gc)) < 0.5 * np.max(np.abs(g))):
                 break
             lam /= 2
         else:
             break
         if np.max(np.abs(gc)) >= np.max(np.abs(g)) and fc >= f:
             break
-        theta, f, g, moved = cand, fc, gc, True
-    if moved:
+        theta, f, g = cand, fc, gc
+    if np.max(np.abs(theta - start)) > 1e-6:  # the Hessian at the final point, for the SEs
         H = _num_hessian(grad, theta)
     if np.any(np.abs(theta) > _THETA_BOUND):
         values = ", ".join(f"{n}" for n in np.round(np.exp(theta), 6))
