@@ -3,7 +3,8 @@
 The rule that says who is lost (:func:`customer_status`)
 --------------------------------------------------------
 1. A customer with a loss record (``lost_customers``, ``lost_on`` on or before ``as_of``) is
-   **lost**, with the recorded reason. Records always win.
+   **lost**, with the recorded reason, unless they bought again after ``lost_on`` (won back: the
+   record no longer counts; ``.attrs["came_back"]`` counts them). Otherwise records always win.
 2. Otherwise, depending on ``rule``:
 
    * ``"records"``: nobody else is flagged;
@@ -233,7 +234,9 @@ def customer_status(transactions: pd.DataFrame, *, as_of, lost_customers: pd.Dat
         out["prob_alive"] = pa.reindex(out.index).to_numpy()
     else:
         out["prob_alive"] = np.nan
-    is_lost = out.index.isin(rec.index)
+    lost_on = rec[lost_on_col].reindex(out.index)
+    came_back = (out["last_purchase"] > lost_on).to_numpy(dtype=bool)
+    is_lost = out.index.isin(rec.index) & ~came_back
     if rule == "inactivity":
         flag = out["days_inactive"] > k * out["usual_interval_days"]
     elif rule == "prob_alive":
@@ -250,12 +253,11 @@ def customer_status(transactions: pd.DataFrame, *, as_of, lost_customers: pd.Dat
     flag = flag.fillna(False).to_numpy(dtype=bool) & ~is_lost
     status = np.where(is_lost, "lost", np.where(flag, "at_risk", "active"))
     out["status"] = status
-    out["reason"] = rec[reason_col].reindex(out.index).astype(object)
+    out["reason"] = rec[reason_col].reindex(out.index).astype(object).where(is_lost)
     out.loc[flag, "reason"] = rule
     out["reason"] = out["reason"].astype("str").where(out["reason"].notna())
     out["churned"] = status != "active"
-    churn_date = rec[lost_on_col].reindex(out.index)
-    out["churn_date"] = churn_date.where(is_lost, out["last_purchase"].where(flag))
+    out["churn_date"] = lost_on.where(is_lost, out["last_purchase"].where(flag))
     end = out["churn_date"].where(out["churned"], as_of)
     out["tenure_days"] = (end - out["first_purchase"]).dt.days.astype(float)
     life = (span + out["usual_interval_days"]).clip(lower=_YEAR_DAYS).fillna(_YEAR_DAYS)
@@ -265,7 +267,9 @@ def customer_status(transactions: pd.DataFrame, *, as_of, lost_customers: pd.Dat
             "usual_interval_days", "interval_source", "days_inactive", "prob_alive", "churned",
             "churn_date", "tenure_days", "sales", "gross_profit", "annual_sales",
             "annual_gross_profit"]
-    return out[cols].reset_index()
+    result = out[cols].reset_index()
+    result.attrs["came_back"] = int(came_back.sum())
+    return result
 
 
 def at_risk_summary(status: pd.DataFrame, *, by=None, groups=None,

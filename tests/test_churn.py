@@ -359,3 +359,11 @@ def test_charts_draw_the_results():
     assert plots.retention_heatmap(m).data[0].z.shape == m.shape
     ref = plots.reasons_vs_reference(churn.churn_reasons(REASONS), lang="zh")
     assert "员工态度冷漠" in list(ref.data[0].y)
+
+
+def test_a_customer_who_bought_after_the_loss_record_is_not_lost():
+    tx = pd.concat([TX, _tx([("c", "2026-02-20", 30.0)])], ignore_index=True)
+    s = churn.customer_status(tx, as_of="2026-03-01", lost_customers=LOST).set_index("customer_id")
+    assert s.loc["c", "status"] == "active" and pd.isna(s.loc["c", "reason"])
+    assert s.attrs["came_back"] == 1
+    assert s.loc["d", "status"] == "lost"
