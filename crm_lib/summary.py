@@ -230,8 +230,15 @@ def _cell_codes(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         present[keys] = True
         position = np.cumsum(present, dtype=np.int32) - 1
         return np.flatnonzero(present), position[keys].astype(np.int64)
-    uniq = _sorted_unique(keys)
-    return uniq, np.searchsorted(uniq, keys)
+    if len(keys) == 0:
+        return keys.astype(np.int64), keys.astype(np.int64)
+    small = int(keys.max()) < 2**32
+    order = np.argsort(keys.astype(np.uint32) if small else keys, kind="stable")
+    ordered = keys[order]
+    new = np.r_[True, ordered[1:] != ordered[:-1]]
+    cell = np.empty(len(keys), dtype=np.int64)
+    cell[order] = np.cumsum(new) - 1
+    return ordered[new].astype(np.int64), cell
 
 
 def _distinct_count(groups: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
