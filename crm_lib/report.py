@@ -578,12 +578,11 @@ def render_index(month: str, manifest: dict, *, lang: str) -> str:
     rows, cards = [], []
     for name, r in sorted(manifest["reports"].items()):
         status = r.get("status", "not_run")
+        shown = r.get("title") or name
+        if name.startswith("cards/"):
+            shown = f"{Path(name).name} · {shown}"
         parts = []
-        if status == "ok" or r.get("previous_html"):
-            parts.append(link(f"{name}.html", r.get("title") or name) if status == "ok"
-                         else esc(r.get("title") or name))
-        else:
-            parts.append(esc(r.get("title") or name))
+        parts.append(link(f"{name}.html", shown) if status == "ok" else esc(shown))
         if status != "ok" and r.get("previous_html"):
             parts.append(f'<br><span class="meta">{link(name + ".html", label("previous_report", lang))}'
                          f' ({esc(r.get("previous_at", ""))})</span>')
@@ -684,7 +683,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="also render customer cards: key (key accounts, the default), top, top:N, or "
                    "comma-separated customer ids")
     p.add_argument("--jobs", type=int, default=1, help="notebooks run in parallel (processes)")
-    p.add_argument("--notebook-dir", default=str(NOTEBOOKS_DIR), help=argparse.SUPPRESS)
+    p.add_argument("--notebook-dir", default=str(NOTEBOOKS_DIR), help="folder of the notebooks "
+                   "(default: the workbook's notebooks/)")
     p.add_argument("--config", default="", help=f"batch config (default: <notebook dir>/{CONFIG_NAME})")
     p.add_argument("--kernel", default=KERNEL, help=f"Jupyter kernel (default: {KERNEL})")
     p.add_argument("--timeout", type=float, default=None, help="seconds a cell may run (default: "
