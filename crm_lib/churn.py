@@ -190,6 +190,8 @@ def customer_status(transactions: pd.DataFrame, *, as_of, lost_customers: pd.Dat
     as_of = pd.Timestamp(as_of)
     if not k > 0:
         raise DataError(f"`k` must be a positive number of usual intervals, got {k!r}.")
+    if not 0 <= threshold <= 1:
+        raise DataError(f"`threshold` must be a probability within [0, 1], got {threshold!r}.")
     tot = summary.totals(transactions, by=(customer_col,), as_of=as_of, date_col=date_col,
                          amount_col=amount_col, cost_col=cost_col,
                          quantity_col=None, order_col=None)

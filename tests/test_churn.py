@@ -73,6 +73,10 @@ def test_customer_status_records_and_prob_alive_rules():
 def test_customer_status_errors():
     with pytest.raises(DataError, match=r"`rule` must be one of \['records', 'inactivity', 'prob_alive'\], got 'x'"):
         churn.customer_status(TX, as_of="2026-03-01", rule="x")
+    with pytest.raises(DataError, match=r"`k` must be a positive number of usual intervals, got 0"):
+        churn.customer_status(TX, as_of="2026-03-01", k=0)
+    with pytest.raises(DataError, match=r"`threshold` must be a probability within \[0, 1\], got 50"):
+        churn.customer_status(TX, as_of="2026-03-01", threshold=50)
     with pytest.raises(DataError, match=r"`rule='prob_alive'` needs `prob_alive`"):
         churn.customer_status(TX, as_of="2026-03-01", rule="prob_alive")
     dup = pd.concat([LOST, LOST.iloc[[0]]], ignore_index=True)
