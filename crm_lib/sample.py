@@ -660,20 +660,29 @@ def _transactions(rng, d0, horizon, o_cust, o_day, value, prod_price, prod_cost,
         "net_quantity": (np.bincount(l_prod, weights=l_qty, minlength=n_prod)
                          - np.bincount(l_prod[ret], weights=r_qty, minlength=n_prod)),
     }
+    # the numbers go straight into one float block (no consolidation copy by pandas)
+    total = len(l_order) + len(ret)
+    is_ret = np.zeros(total, dtype=bool)
+    is_ret[pos + np.arange(len(pos))] = True
+    block = np.empty((3, total))  # pandas keeps (columns, rows): each column contiguous
+    for j, (line_vals, ret_vals) in enumerate(((l_qty, -r_qty), (l_amount, r_amount),
+                                               (l_cost, r_cost))):
+        block[j, ~is_ret] = line_vals
+        block[j, is_ret] = ret_vals
+    del l_qty, l_amount, l_cost
+    df = pd.DataFrame(block.T, columns=["quantity", "amount", "cost"], copy=False)
+    del block
     t_order = np.insert(l_order, pos, l_order[ret])
     del l_order
-    cols = {
-        "order_id": _str(_ids("O", t_order + 1, width_o)),
-        "customer_id": _str(_ids("C", o_cust[t_order] + 1, width_c)),
-        "date": _dates(d0, o_day[t_order]),
-    }
-    cols["date"][pos + np.arange(len(pos))] = _dates(d0, r_day)
+    df.insert(0, "order_id", _str(_ids("O", t_order + 1, width_o)))
+    df.insert(1, "customer_id", _str(_ids("C", o_cust[t_order] + 1, width_c)))
+    date = _dates(d0, o_day[t_order])
     del t_order
-    cols["product_id"] = _str(_ids("P", np.insert(l_prod, pos, l_prod[ret]) + 1, 4))
-    cols["quantity"] = np.insert(l_qty, pos, -r_qty)
-    cols["amount"] = np.insert(l_amount, pos, r_amount)
-    cols["cost"] = np.insert(l_cost, pos, r_cost)
-    return pd.DataFrame(cols), info
+    date[is_ret] = _dates(d0, r_day)
+    df.insert(2, "date", date)
+    del date
+    df.insert(3, "product_id", _str(_ids("P", np.insert(l_prod, pos, l_prod[ret]) + 1, 4)))
+    return df, info
 
 
 def _products(rng: np.random.Generator):
