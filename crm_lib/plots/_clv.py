@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from crm_lib._errors import require_columns
-from crm_lib.labels import label
+from crm_lib.labels import has_label, label
 from crm_lib.plots._common import COLORWAY, _text, style_figure, table
 
 __all__ = [
@@ -207,7 +207,8 @@ def clv_by_group_bars(groups: pd.DataFrame, *, by: str, lang: str = "en",
     """
     require_columns(groups, [by, "clv_per_customer", "clv_share"], table="groups")
     fig = go.Figure(go.Bar(
-        x=[_t(str(v), lang) for v in groups[by]], y=groups["clv_per_customer"],
+        x=[_t(v, lang) if has_label(v) else _text(v) for v in groups[by].astype(str)],
+        y=groups["clv_per_customer"],
         text=[f"{s:.0%}" for s in groups["clv_share"]], textposition="outside",
         marker_color=COLORWAY[0]))
     fig.update_layout(xaxis_title=_t(by, lang), yaxis_title=_t("clv_per_customer", lang),
