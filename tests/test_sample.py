@@ -160,12 +160,17 @@ def test_written_csv_reads_back_to_the_same_values(tmp_path, small):
 
 
 def test_parquet_format(tmp_path):
-    assert main(["--customers", "60", "--seed", "1", "--out", str(tmp_path),
-                 "--format", "parquet"]) == 0
+    for folder in ("a", "b"):
+        assert main(["--customers", "60", "--seed", "1", "--out", str(tmp_path / folder),
+                     "--format", "parquet"]) == 0
+    assert _files(tmp_path / "a") == _files(tmp_path / "b")       # same bytes
+    assert sorted(_files(tmp_path / "a")) == sorted([f"{t}.parquet" for t in TABLES]
+                                                    + ["TRUTH.json"])
     company = generate(60, seed=1)
-    back = pd.read_parquet(tmp_path / "transactions.parquet")
+    back = pd.read_parquet(tmp_path / "a" / "transactions.parquet")
     pd.testing.assert_frame_equal(back, company["transactions"], check_dtype=False)
-    assert (tmp_path / "TRUTH.json").exists()
+    ds = crm.load_dataset(tmp_path / "a")
+    assert len(ds.transactions) == len(company["transactions"])
 
 
 # ---- internal consistency ----------------------------------------------------------------------
