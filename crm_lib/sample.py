@@ -839,7 +839,7 @@ def _complaints(rng, d0, horizon, o_cust, o_day, o_prod, z_loyal, width_c, prod_
     # each order may lead to a complaint; less loyal customers complain more
     prob = 0.015 * np.exp(-0.5 * z_loyal[o_cust])
     idx = np.flatnonzero(rng.random(len(o_cust)) < prob)
-    day = o_day[idx] + np.floor(rng.exponential(4.0, len(idx))).astype(np.int64)
+    day = o_day[idx] + np.minimum(np.floor(rng.exponential(4.0, len(idx))), 30).astype(np.int64)
     keep = day <= horizon
     idx, day = idx[keep], day[keep]
     m = len(idx)

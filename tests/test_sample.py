@@ -250,10 +250,12 @@ def test_lost_customers_lost_after_their_last_purchase(small):
     assert set(lost["reason"]) <= set(LOSS_REASON_SHARES)
 
 
-@pytest.mark.parametrize("table", ["interactions", "surveys", "service_calls"])
-def test_contacts_within_the_relationship(small, table):
+@pytest.mark.parametrize("table", ["interactions", "surveys", "service_calls", "complaints"])
+def test_contacts_within_the_relationship(medium, table):
+    small = medium
     df = small[table]
-    date = df["at" if table == "service_calls" else "date"].dt.normalize()
+    col = {"service_calls": "at", "complaints": "opened_at"}.get(table, "date")
+    date = df[col].dt.normalize()
     cu = small["customers"].set_index("customer_id")
     acq = cu.loc[df["customer_id"], "acquired_on"].to_numpy()
     known = ~pd.isna(acq)
