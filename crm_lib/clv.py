@@ -1362,7 +1362,8 @@ def describe_unit(summary: pd.DataFrame, *, month_length: Mapping[str, float] = 
     DataFrame
         One row: ``period_unit`` (catalogue key "clv_unit_D", "clv_unit_W" or "clv_unit_M"),
         ``period_days`` (days per period), ``periods_per_month`` (as :func:`lifetime_value` uses
-        it), ``as_of``, ``customers`` and ``repeat_customers``.
+        it), ``observation_end`` (the summary's ``as_of``), ``customers`` and
+        ``repeat_customers``.
 
     Examples
     --------
@@ -1379,7 +1380,7 @@ def describe_unit(summary: pd.DataFrame, *, month_length: Mapping[str, float] = 
     x = _numbers(summary, frequency_col)
     return pd.DataFrame({"period_unit": [f"clv_unit_{unit}"], "period_days": [PERIOD_DAYS[unit]],
                          "periods_per_month": [float(month_length[unit])],
-                         "as_of": [summary.attrs.get("as_of")],
+                         "observation_end": [summary.attrs.get("as_of")],
                          "customers": [float(len(x))], "repeat_customers": [float((x > 0).sum())]})
 
 
@@ -1427,26 +1428,27 @@ def top_customers(clv: pd.DataFrame, customers: pd.DataFrame | None = None, *, n
 
 def due_list(replenishment: pd.DataFrame, customers: pd.DataFrame | None = None, *,
              name_col: str = "name", customer_col: str = "customer_id") -> pd.DataFrame:
-    """The customers of a :func:`replenishment` result that are due (overdue first, then by date).
+    """The customers of a :func:`replenishment` result that are due, nearest to ``as_of`` first.
 
     Returns
     -------
     DataFrame
-        The rows with ``due`` true, overdue before due, each by predicted date; with the
-        customer's name in front when ``customers`` is given.
+        The rows with ``due`` true, by the number of days between the predicted date and
+        ``as_of`` (overdue or ahead; ties: earlier date first), with the customer's name in
+        front when ``customers`` is given.
 
     Examples
     --------
     >>> r = pd.DataFrame({"next_purchase": pd.to_datetime(["2026-11-05", "2026-10-01", "2026-12-30"]),
-    ...                   "status": ["due", "overdue", "later"], "due": [True, True, False]},
+    ...                   "days_until": [5.0, -30.0, 60.0], "due": [True, True, False]},
     ...                  index=["a", "b", "c"])
     >>> due_list(r).index.tolist()
-    ['b', 'a']
+    ['a', 'b']
     """
-    require_columns(replenishment, ["due", "status", "next_purchase"], table="replenishment")
+    require_columns(replenishment, ["due", "days_until", "next_purchase"], table="replenishment")
     sel = replenishment[replenishment["due"].to_numpy(dtype=bool)]
-    rank = (sel["status"] != "overdue").to_numpy().astype(int)
-    order = np.lexsort((np.arange(len(sel)), sel["next_purchase"].to_numpy(), rank))
+    near = np.abs(sel["days_until"].to_numpy(dtype=float))
+    order = np.lexsort((np.arange(len(sel)), sel["next_purchase"].to_numpy(), near))
     out = _with_names(sel.iloc[order], customers, name_col, customer_col)
     out.attrs = dict(replenishment.attrs)
     return out

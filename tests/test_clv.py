@@ -700,6 +700,7 @@ def test_replenishment_list():
     # f should have bought on 10-01, 30 days late, more than its 20-day interval: lapsed
     assert out.loc["d", "status"] == "overdue" and out.loc["d", "due"]
     assert out.loc["f", "status"] == "lapsed" and not out.loc["f", "due"]
+    # nearest to as_of first: d is 6 days late, a is due in 10 days
     assert due_list(out).index.tolist() == ["d", "a"]
     names = pd.DataFrame({"customer_id": ["a", "d"], "name": ["Ann", "Dan"]})
     assert due_list(out, names)["name"].tolist() == ["Dan", "Ann"]
