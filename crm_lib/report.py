@@ -227,6 +227,26 @@ def _first_line(text: str) -> str:
     return text.splitlines()[0] if text else ""
 
 
+def _slowest_cell(nb, timeout: float) -> tuple[int | None, float] | None:
+    """The first cell whose papermill duration reached ``TIMEOUT_MARGIN`` of ``timeout``, if any:
+    ``(execution_count, seconds)``."""
+    for cell in nb.cells:
+        duration = (cell.get("metadata", {}).get("papermill", {}) or {}).get("duration") or 0
+        if duration >= TIMEOUT_MARGIN * timeout:
+            return cell.get("execution_count"), float(duration)
+    return None
+
+
+def _failed_cell(nb, timeout: float) -> int | None:
+    """The execution count of the cell that failed when papermill did not say (e.g. a timeout):
+    the first with an error output, else the first that ran into the timeout."""
+    for cell in nb.cells:
+        if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            return cell.get("execution_count")
+    slow = _slowest_cell(nb, timeout)
+    return slow[0] if slow else None
+
+
 def run_job(job: Job) -> Result:
     """Execute one notebook with papermill and export it; never raises for a notebook's failure.
 
@@ -273,15 +293,13 @@ def run_job(job: Job) -> Result:
     nb = nbformat.read(executed, as_version=4) if executed.is_file() else None
     if nb is not None:
         result.title = _title(nb)
-    if nb is not None and result.status == "ok":
-        for cell in nb.cells:
-            duration = (cell.get("metadata", {}).get("papermill", {}) or {}).get("duration") or 0
-            if duration >= TIMEOUT_MARGIN * job.timeout:
-                result.status = "failed"
-                result.cell = cell.get("execution_count")
-                result.error = (f"TimeoutError: the cell ran {duration:.0f} s, at the execution "
-                                f"timeout of {job.timeout:.0f} s")
-                break
+    if nb is not None and result.status != "ok" and result.cell is None:
+        result.cell = _failed_cell(nb, job.timeout)
+    slow = _slowest_cell(nb, job.timeout) if nb is not None and result.status == "ok" else None
+    if slow is not None:
+        result.status, result.cell = "failed", slow[0]
+        result.error = (f"TimeoutError: the cell ran {slow[1]:.1f} s, at the execution timeout of "
+                        f"{job.timeout:g} s")
     if result.status == "ok":
         try:
             (work / f"{stem}.html").write_text(_export_html(nb, result.title), encoding="utf-8")

@@ -220,6 +220,24 @@ def test_index_escapes_titles_and_errors():
     assert "[3] ValueError" in page and "失败" in page and "2026-06 月度报告" in page
 
 
+def test_a_cell_near_the_timeout_counts_as_timed_out():
+    nb = new_notebook(cells=[new_code_cell("a", metadata={"papermill": {"duration": 1.0}}, execution_count=1),
+                             new_code_cell("b", metadata={"papermill": {"duration": 9.6}}, execution_count=2)])
+    assert report._slowest_cell(nb, 10) == (2, 9.6)
+    assert report._slowest_cell(nb, 11) is None
+
+
+@pytest.mark.slow
+def test_run_job_times_out(company, nb_dir, tmp_path):
+    path = notebook(nb_dir / "30_slow.ipynb", "import time\ntime.sleep(30)", title="Slow")
+    params = {"data_dir": str(company), "mapping": "", "month": "2026-05", "lang": "en", "mask_pii": False}
+    job = report.Job(str(path), "30_slow", "2026-05", params, str(tmp_path), str(nb_dir), report.KERNEL, 2)
+    result = report.run_job(job)
+    assert result.status == "failed" and result.cell == 3, result
+    assert "timed out" in result.error.lower() or "timeout" in result.error.lower(), result.error
+    assert result.files == ["30_slow.failed.ipynb"] and result.seconds < 25
+
+
 # --- end to end --------------------------------------------------------------------------------------
 
 
