@@ -816,3 +816,40 @@ def test_top_customers_groups_and_unit():
     s.attrs = {}
     with pytest.raises(DataError, match=r"records no period unit"):
         describe_unit(s)
+
+
+def test_gamma_gamma_and_clv_row_order_and_input(fitted, sim):
+    part = sim.iloc[:3000]
+    before = part.copy()
+    shuffled = part.sample(frac=1.0, random_state=5)
+    a = GammaGamma().fit(part)
+    b = GammaGamma().fit(shuffled)
+    pd.testing.assert_frame_equal(part, before)
+    for k in clv._GG_NAMES:
+        assert a.params_[k] == pytest.approx(b.params_[k], rel=1e-8)
+    bg, gg = fitted
+    v1 = lifetime_value(bg, gg, part)
+    v2 = lifetime_value(bg, gg, shuffled)
+    pd.testing.assert_frame_equal(v1, v2.loc[v1.index], check_exact=False, rtol=1e-12)
+    pd.testing.assert_frame_equal(part, before)
+
+
+def test_charts_draw_the_results(fitted, sim):
+    from crm_lib import plots
+
+    bg, gg = fitted
+    s = sim.iloc[:500].copy()
+    value = lifetime_value(bg, gg, s)
+    figs = [
+        plots.clv_param_table(pd.concat([bg.summary, gg.summary]), lang="zh"),
+        plots.clv_period_transactions(bg.period_transactions(s), lang="zh"),
+        plots.clv_prob_alive_heatmap(bg.prob_alive_matrix(10, 39)),
+        plots.clv_top_customers(top_customers(value, n=5)),
+        plots.clv_by_group_bars(clv_by(value, pd.Series("all", index=s.index, name="tier")),
+                                by="tier"),
+    ]
+    assert figs[0].data[0].header.values[0] == "参数"
+    assert list(figs[1].data[0].x) == ["0", "1", "2", "3", "4", "5", "6", "7+"]
+    assert figs[2].data[0].z.shape == (40, 11)
+    assert len(figs[3].data[0].y) == 5
+    assert figs[4].data[0].text[0] == "100%"
