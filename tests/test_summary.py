@@ -408,3 +408,29 @@ def test_against_lifetimes_if_installed():
         got = customer_summary(tx, as_of="2025-05-31", freq=freq)
         pd.testing.assert_frame_equal(got[ref.columns], ref.sort_index(), check_names=False,
                                       rtol=1e-9)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tx=_logs(), freq=st.sampled_from(["D", "W", "M"]), cal_day=st.integers(0, 100))
+def test_calibration_split_matches_its_parts(tx, freq, cal_day):
+    as_of = pd.Timestamp("2026-04-30")
+    cal = pd.Timestamp("2025-12-20") + pd.Timedelta(days=cal_day)
+    head = tx[tx["date"] <= cal]
+    if not (head["amount"] > 0).any():
+        return
+    got = customer_summary(tx, as_of=as_of, calibration_end=cal, freq=freq)
+    part = customer_summary(head, as_of=cal, freq=freq)
+    for col in ("frequency", "recency", "T", "monetary_value"):
+        pd.testing.assert_series_equal(got[col + "_cal"], part[col], check_names=False)
+    # holdout: distinct periods after cal with a positive line, and their mean net value
+    tail = tx[(tx["date"] > cal) & (tx["date"] <= as_of)]
+    tail = tail.assign(period=tail["date"].dt.to_period(freq).dt.start_time)
+    per = tail.groupby(["customer_id", "period"])["amount"].agg(["sum", "max"])
+    per = per[per["max"] > 0]
+    count = per.groupby(level=0).size().reindex(got.index, fill_value=0)
+    mean = per["sum"].groupby(level=0).mean().reindex(got.index, fill_value=0.0)
+    assert got["frequency_holdout"].tolist() == count.astype(float).tolist()
+    np.testing.assert_allclose(got["monetary_value_holdout"], mean, rtol=1e-12)
+    length = PERIOD_LENGTH_DAYS[freq]
+    expected = (as_of.to_period(freq).start_time - cal.to_period(freq).start_time).days / length
+    assert (got["duration_holdout"] == expected).all()
