@@ -406,6 +406,8 @@ def generate(customers: int = 3000, *, seed: int = 42, start: str = DEFAULT_STAR
     if not math.isclose(total, 1.0, abs_tol=1e-9) or min(shares.values()) < 0:
         raise DataError(f"`loss_reason_shares` must be non-negative and sum to 1, got sum {total:g}.")
 
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise DataError(f"`seed` must be a non-negative integer, got {seed!r}.")
     rng = np.random.default_rng(seed)
     n = int(customers)
     horizon = int((d1 - d0).astype(int))  # the last day's offset
@@ -478,7 +480,7 @@ def generate(customers: int = 3000, *, seed: int = 42, start: str = DEFAULT_STAR
 
     # --- customers table ----------------------------------------------------------------------
     customers_df, cinfo = _customers(rng, n, d0, horizon, z_spend, z_pay, potential, acq_day,
-                                     last_day, dropped, width_c)
+                                     width_c)
     company = cinfo["company"]
     region_idx = cinfo["region_idx"]
 
@@ -508,8 +510,8 @@ def generate(customers: int = 3000, *, seed: int = 42, start: str = DEFAULT_STAR
                              prod_ids, width_o)
     surveys = _surveys(rng, n, d0, acq_day, active_end, potential, z_loyal, width_c)
     service_calls = _service_calls(rng, d0, horizon, o_cust, o_day, tier, width_c)
-    interactions = _interactions(rng, n, d0, cinfo["first_seen"], active_end, potential, company, z_spend,
-                                 width_c, cinfo["sales_rep"])
+    interactions = _interactions(rng, n, d0, cinfo["first_seen"], active_end, potential,
+                                 company, z_spend, width_c, cinfo["sales_rep"])
     invoices = _invoices(rng, d0, horizon, o_cust, o_day, value, company, z_pay, width_c)
     targets = _targets(rng, d0, d1, o_cust, o_day, value, company, acq_day, potential,
                        lam, nu, gp, region_idx, width_c)
@@ -541,9 +543,10 @@ def generate(customers: int = 3000, *, seed: int = 42, start: str = DEFAULT_STAR
             "dropout": "possible only right after a repeat purchase (BG/NBD), never after the first",
             "purchase_times": "continuous, floored to the calendar day",
             "same_day_orders": same_day,
+            "same_day_share_of_repeat_orders": round(same_day / max(n_orders - len(buyers), 1), 4),
             "same_day_note": (
                 "A customer may place several orders on one day (the Poisson process runs in "
-                "continuous time; at daily rates around 1/30 this is rare). Orders keep their own "
+                "continuous time; it happens mostly to customers with high rates). Orders keep their own "
                 "order_id; a daily summary merges them into one purchase day, which lowers the "
                 "repeat count by same_day_orders in total. Compare a fit with a tolerance of that "
                 "order, or count orders instead of days."),
@@ -711,8 +714,7 @@ def _products(rng: np.random.Generator):
     return products, price, cost, cat_idx
 
 
-def _customers(rng, n, d0, horizon, z_spend, z_pay, potential, acq_day, last_day, dropped,
-               width_c):
+def _customers(rng, n, d0, horizon, z_spend, z_pay, potential, acq_day, width_c):
     company = rng.random(n) < special.expit(-1.3 + 1.0 * z_spend)
     indiv = ~company
     region_idx = _choice(rng, n, [r_[1] for r_ in _REGIONS])

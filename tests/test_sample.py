@@ -517,6 +517,8 @@ def test_mean_order_value_matches_gamma_gamma(medium):
 def test_errors():
     with pytest.raises(DataError, match="`customers` must be a positive integer, got 0"):
         generate(0)
+    with pytest.raises(DataError, match="`seed` must be a non-negative integer, got 'x'"):
+        generate(10, seed="x")
     with pytest.raises(DataError, match="`end` must be after `start`"):
         generate(10, start="2025-01-01", end="2024-01-01")
     with pytest.raises(DataError, match="`end` must be a date like 2026-10-31, got 'soon'"):
