@@ -569,7 +569,7 @@ table{border-collapse:collapse;width:100%;font-size:.92rem}
 th,td{border-bottom:1px solid #ddd;padding:.35rem .5rem;text-align:left;vertical-align:top}
 th{background:#1f5f8b;color:#fff}.ok{color:#2e7d32;font-weight:600}.failed{color:#c0392b;font-weight:600}
 .error{color:#c0392b;font-size:.85rem}.meta{color:#555;font-size:.9rem}.sev-error{background:#f8d7d4}
-.sev-warning{background:#fdf0d0}.sev-info{background:#e8f1f8}
+.sev-warning{background:#fdf0d0}.sev-info{background:#e8f1f8}.num{white-space:nowrap}
 """
 
 
@@ -612,7 +612,7 @@ def render_index(month: str, manifest: dict, *, lang: str) -> str:
                         if f.endswith(".csv"))
         nbs = " ".join(link(f, Path(f).name) for f in files if f.endswith(".ipynb"))
         row = (f"<tr><td>{''.join(parts)}</td><td class=\"{esc(status)}\">{t('status_' + status)}</td>"
-               f"<td>{r.get('seconds', 0):.1f} s</td><td>{csvs}</td><td>{nbs}</td>"
+               f"<td class=\"num\">{r.get('seconds', 0):.1f} s</td><td>{csvs}</td><td>{nbs}</td>"
                f"<td class=\"meta\">{esc(r.get('finished_at', ''))}</td></tr>")
         (cards if name.startswith("cards/") else rows).append(row)
     head = (f"<tr><th>{t('report')}</th><th>{t('status')}</th><th>{t('run_time')}</th>"
