@@ -282,7 +282,8 @@ def _fmt_day(day: int) -> str:
 def _prepared(transactions, key_cols, *, start, as_of, date_col, amount_col, optional):
     """Validate, compute day numbers and group codes, apply the window.
 
-    Returns (frame of kept rows as numpy arrays, group index, number excluded, as_of day).
+    Returns (day numbers, amounts, group codes, group index, mask of the lines in the window,
+    number of lines excluded, as_of day number).
     """
     cols = [*key_cols, date_col, amount_col]
     cols += [c for c in optional if c is not None]
@@ -336,7 +337,8 @@ def totals(
         Date and revenue columns.
     cost_col, quantity_col, order_col : str or None
         Cost, quantity and order-id columns; ``None`` when the log has no such column (the
-        corresponding results are then NaN).
+        corresponding results are then NaN). A missing cost or quantity on a line counts as 0;
+        a missing order id is not counted as an order.
 
     Returns
     -------
