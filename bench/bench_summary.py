@@ -84,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     from crm_lib.sample import DEFAULT_END, generate
     from crm_lib.summary import customer_summary
 
+    load_start = os.getloadavg()[0]
     t0 = time.perf_counter()
     tx = generate(args.customers, seed=args.seed)["transactions"]
     print(f"generated {len(tx):,} lines in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
@@ -127,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"\nMachine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, pandas {pd.__version__}, numpy {np.__version__}; "
-          f"load average at the end {os.getloadavg()[0]:.1f}.")
+          f"load average (1 min) {load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end.")
     if versions:
         print(f"lifetimes {versions['lifetimes']} with pandas {versions['pandas']}, "
               f"numpy {versions['numpy']}.")
