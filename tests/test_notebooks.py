@@ -1,6 +1,7 @@
 """Every notebook in notebooks/: conventions, stripped outputs, and a papermill run with non-default
 parameters (Chinese, PII masked, an earlier month) through the batch's own runner."""
 
+import ast
 import re
 from pathlib import Path
 
@@ -48,6 +49,47 @@ def test_conventions(path):
     assert not re.search(r"^\s*(def|class)\s", code, re.M), f"{path.name}: no def or class in notebooks"
     assert not re.search(r"[\"'](\.\./|/)[\w/]+\.(csv|parquet|yaml)", code), \
         f"{path.name}: paths belong in the parameters cell"
+
+
+def _is_interactive_guard(node: ast.AST) -> bool:
+    return (isinstance(node, ast.If) and isinstance(node.test, ast.Call)
+            and ast.unparse(node.test.func) in ("crm.interactive", "interactive"))
+
+
+def _unguarded_widget_calls(source: str) -> list[str]:
+    """Calls into ipywidgets (or interact/display of widgets) outside ``if crm.interactive():``."""
+    tree = ast.parse("\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))))
+    found: list[str] = []
+
+    def visit(node: ast.AST, guarded: bool) -> None:
+        if _is_interactive_guard(node):
+            for child in node.body:
+                visit(child, True)
+            for child in node.orelse:
+                visit(child, guarded)
+            return
+        if isinstance(node, ast.Call) and not guarded:
+            name = ast.unparse(node.func)
+            if re.match(r"(ipy)?widgets\.|interact(_manual)?$", name):
+                found.append(name)
+        for child in ast.iter_child_nodes(node):
+            visit(child, guarded)
+
+    visit(tree, False)
+    return found
+
+
+def test_widget_guard_detection():
+    assert _unguarded_widget_calls("widgets.interact(f, x=1)") == ["widgets.interact"]
+    assert _unguarded_widget_calls("if crm.interactive():\n    widgets.interact(f, x=widgets.IntSlider())") == []
+
+
+@pytest.mark.parametrize("path", PATHS, ids=IDS)
+def test_widgets_only_in_live_sessions(path):
+    """A kernel-backed widget can stall a papermill run: widgets only under `if crm.interactive():`."""
+    nb = nbformat.read(path, as_version=4)
+    found = [name for c in _code(nb) for name in _unguarded_widget_calls(c.source)]
+    assert found == [], f"{path.name}: widget calls outside `if crm.interactive():`: {found}"
 
 
 def _parameters(path: Path) -> dict:
