@@ -739,9 +739,9 @@ def _customers(rng, n, d0, horizon, z_spend, z_pay, potential, acq_day, width_c)
     brand_py = _take([b_[0] for b_ in _BRANDS], brand)
     city_py = _take([c[0] for c in cities], city_idx)
     firm_py = _join(city_py, brand_py, _take([i[2] for i in _INDUSTRIES], ind_idx),
-                    pa.array(["Co., Ltd."] * n), sep=" ")
+                    pa.scalar("Co., Ltd."), sep=" ")
     firm_hz = _join(_take([c[1] for c in cities], city_idx), _take([b_[1] for b_ in _BRANDS], brand),
-                    _take([i[3] for i in _INDUSTRIES], ind_idx), pa.array(["有限公司"] * n))
+                    _take([i[3] for i in _INDUSTRIES], ind_idx), pa.scalar("有限公司"))
     name = _where(company, _where(hanzi, firm_hz, firm_py), _where(hanzi, person_hz, person_py))
 
     # channel
@@ -777,7 +777,7 @@ def _customers(rng, n, d0, horizon, z_spend, z_pay, potential, acq_day, width_c)
                         sep="@")
     slug = pc.utf8_lower(_join(brand_py, pc.replace_substring(city_py, "'", "")))
     firm_mail = _join(_take(_COMPANY_MAILBOXES, rng.integers(0, len(_COMPANY_MAILBOXES), n)),
-                      _join(slug, pa.array(["com.cn"] * n), sep="."), sep="@")
+                      _join(slug, pa.scalar("com.cn"), sep="."), sep="@")
     email = _where(rng.random(n) < 0.92, _where(company, firm_mail, person_mail), None)
 
     # card updates: some cards never touched since acquisition (stale)
@@ -788,7 +788,7 @@ def _customers(rng, n, d0, horizon, z_spend, z_pay, potential, acq_day, width_c)
 
     # individual and company attributes
     age = np.where(indiv, np.clip(np.round(42 + 13 * rng.standard_normal(n)), 18, 85), np.nan)
-    gender = _where(indiv, _where(female, pa.array(["F"] * n), pa.array(["M"] * n)), None)
+    gender = _where(indiv, _where(female, pa.scalar("F"), pa.scalar("M")), None)
     inc = np.searchsorted([-0.6, 0.7], 0.6 * z_spend + 0.8 * rng.standard_normal(n))
     income_band = _where(indiv, _take(("low", "middle", "high"), inc), None)
     size_idx = np.searchsorted([-0.2, 1.0], z_spend + 0.5 * rng.standard_normal(n))
@@ -805,7 +805,7 @@ def _customers(rng, n, d0, horizon, z_spend, z_pay, potential, acq_day, width_c)
     perm = rng.permutation(combos)[: min(n_groups, combos)]
     g_brand, g_city = perm % len(_BRANDS), perm // len(_BRANDS)
     g_names = _join(_take([c[0] for c in cities], g_city), _take([b_[0] for b_ in _BRANDS], g_brand),
-                    pa.array(["Group"] * len(perm)), sep=" ")
+                    pa.scalar("Group"), sep=" ")
     in_group = company & (rng.random(n) < 0.25)
     g_pick = rng.integers(0, len(perm), n)
     parent = _where(in_group, g_names.take(pa.array(g_pick)), None)
@@ -814,7 +814,7 @@ def _customers(rng, n, d0, horizon, z_spend, z_pay, potential, acq_day, width_c)
     customers_df = pd.DataFrame({
         "customer_id": _str(_ids("C", np.arange(1, n + 1), width_c)),
         "name": _str(name),
-        "kind": _str(_where(company, pa.array(["company"] * n), pa.array(["individual"] * n))),
+        "kind": _str(_where(company, pa.scalar("company"), pa.scalar("individual"))),
         "region": _str(_take([r_[0] for r_ in _REGIONS], region_idx)),
         "industry": _str(industry),
         "channel": _str(channel),
