@@ -391,3 +391,15 @@ def test_reports_render_in_a_browser(batch, tmp_path):
     assert "数据质量报告" in dq["text"] and "客户类型" in dq["text"]
     names = _render(month / "10_names.html", tmp_path)
     assert names["errors"] == [] and HOSTILE in names["text"]  # shown as text, never run
+
+
+def test_module_entry_point(capsys):
+    from crm_lib.__main__ import main as module_main
+
+    assert module_main([]) == 2 and "usage: python -m crm_lib report" in capsys.readouterr().out
+    assert module_main(["--help"]) == 0
+    assert module_main(["frobnicate"]) == 2
+    assert "unknown command 'frobnicate'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        module_main(["report", "--help"])
+    assert exc.value.code == 0 and "--months" in capsys.readouterr().out
