@@ -1034,7 +1034,9 @@ class GammaGamma:
 
         E(Z | x, m) = (p v + p x m) / (p x + q - 1): a weighted mean of the customer's own mean
         spend and the population mean p v / (q - 1). Customers with frequency 0 get the
-        population mean. The value is in the unit of ``monetary_value`` (revenue or profit).
+        population mean (NaN when q <= 1). A repeat customer whose mean spend is 0 or negative
+        (returns; left out of the fit) gets the same formula with that mean, which can be
+        negative. The value is in the unit of ``monetary_value`` (revenue or profit).
 
         Returns
         -------
