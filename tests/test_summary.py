@@ -355,6 +355,10 @@ def test_summary_matches_reference_and_row_order(tx, freq, seed):
     t = totals(shuffled)
     assert t["sales"].sum() == pytest.approx(tx["amount"].sum())
     assert t["lines"].sum() == len(tx)
+    pd.testing.assert_frame_equal(t, totals(tx), rtol=1e-12)
+    pd.testing.assert_frame_equal(period_totals(shuffled, freq=freq),
+                                  period_totals(tx, freq=freq), rtol=1e-12)
+    pd.testing.assert_frame_equal(tx, before)
 
 
 @pytest.mark.parametrize("dense", [True, False])
