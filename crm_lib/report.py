@@ -212,14 +212,32 @@ _CDN_SCRIPTS = re.compile(
 HTML). The reports need neither (plotly.js is embedded), and offline they only fail to load."""
 
 
+_PLOT_DIV = re.compile(r'<div[^>]*class="plotly-graph-div"[^>]*>')
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def _export_html(nb, title: str) -> str:
-    """Standalone HTML with code and prompts hidden; outputs (plotly.js included) kept as they are."""
+    """Standalone HTML with code and prompts hidden; outputs (plotly.js included) kept as they are.
+
+    The random parts are made repeatable, so the same inputs give the same bytes: papermill's
+    injected cell gets a fixed id and plotly's random figure ids become ``plot-1``, ``plot-2``, …
+    """
+    import copy
+
     from nbconvert import HTMLExporter
 
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell["id"] = "injected-parameters"
     exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True, exclude_raw=True)
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title or "report"}})
-    return _CDN_SCRIPTS.sub("", body)
+    body = _CDN_SCRIPTS.sub("", body)
+    ids = [uid for div in _PLOT_DIV.findall(body) for uid in _UUID.findall(div)]
+    for n, uid in enumerate(dict.fromkeys(ids), start=1):
+        body = body.replace(uid, f"plot-{n}")
+    return body
 
 
 def _first_line(text: str) -> str:

@@ -403,3 +403,21 @@ def test_module_entry_point(capsys):
     with pytest.raises(SystemExit) as exc:
         module_main(["report", "--help"])
     assert exc.value.code == 0 and "--months" in capsys.readouterr().out
+
+
+def test_html_export_is_repeatable_and_offline():
+    import plotly.graph_objects as go
+    from plotly.io._renderers import renderers
+
+    def executed():
+        fig = go.Figure(go.Bar(x=["a"], y=[1]))
+        bundle = renderers["notebook"].to_mimebundle(fig.to_dict())  # a random div id each time
+        nb = new_notebook(cells=[new_markdown_cell("# T", id="head"),
+                                 new_code_cell("x", metadata={"tags": ["injected-parameters"]}),
+                                 new_code_cell("fig", id="fig")])
+        nb.cells[2].outputs = [nbformat.v4.new_output("display_data", data=bundle)]
+        return nb
+
+    a, b = report._export_html(executed(), "T"), report._export_html(executed(), "T")
+    assert a == b and 'id="plot-1"' in a and 'getElementById("plot-1")' in a
+    assert not re.search(r"<script[^>]* src=\"https?://", a)
