@@ -40,6 +40,7 @@ import pandas as pd
 
 from crm_lib import summary
 from crm_lib._errors import DataError, DataWarning, fail_rows, require_columns
+from crm_lib.products import window_start
 
 __all__ = [
     "BALANCE_TOLERANCE",
@@ -137,11 +138,6 @@ def _customers(dataset: object) -> pd.DataFrame:
         if col in out.columns:
             out[col] = _dates(out[col])
     return out
-
-
-def _window_start(as_of: pd.Timestamp, months: int) -> pd.Timestamp:
-    """First day of the ``months``-month window ending on ``as_of`` (2026-10-31 → 2025-11-01)."""
-    return (as_of - pd.DateOffset(months=months)) + _DAY
 
 
 def latest_date(dataset: object) -> pd.Timestamp:
@@ -314,7 +310,7 @@ def card_table(dataset: object, *, as_of: object, window_months: int = WINDOW_MO
     fail_rows("customers", "customer_id", cust["customer_id"],
               cust["customer_id"].duplicated(keep=False), "unique")
     ids = pd.Index(cust["customer_id"], name="customer_id")
-    start = _window_start(as_of, window_months)
+    start = window_start(as_of, months=window_months)
     end = as_of + _DAY  # exclusive end for datetimes (events during as_of count)
 
     out = pd.DataFrame(index=ids)

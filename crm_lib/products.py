@@ -36,6 +36,7 @@ __all__ = [
     "customer_product_mix",
     "product_checks",
     "product_profit",
+    "window_start",
 ]
 
 #: Names of the four quadrants of the margin × turnover plane, by (high margin, high turnover).
@@ -106,6 +107,39 @@ def _margin(gross_profit: pd.Series, sales: pd.Series) -> pd.Series:
 
 
 # ------------------------------------------------------------------------------- public functions
+def window_start(as_of: object, *, months: int = 12) -> pd.Timestamp:
+    """First day of the ``months``-month window that ends on ``as_of`` (both days included).
+
+    Parameters
+    ----------
+    as_of : date
+        The last day of the window.
+    months : int, default 12
+        Length of the window in calendar months.
+
+    Returns
+    -------
+    Timestamp
+        Midnight of the first day, for ``crm_lib.summary.totals(..., start=..., as_of=as_of)``.
+
+    Examples
+    --------
+    >>> window_start("2026-10-31")
+    Timestamp('2025-11-01 00:00:00')
+    >>> window_start("2026-02-28", months=1)
+    Timestamp('2026-01-29 00:00:00')
+    """
+    if not isinstance(months, (int, np.integer)) or months < 1:
+        raise DataError(f"`months` must be a positive whole number, got {months!r}.")
+    try:
+        day = pd.Timestamp(as_of)
+    except (TypeError, ValueError) as err:
+        raise DataError(f"`as_of` must be a date such as '2026-10-31', got {as_of!r}.") from err
+    if day is pd.NaT:
+        raise DataError(f"`as_of` must be a date such as '2026-10-31', got {as_of!r}.")
+    return (day.normalize() - pd.DateOffset(months=int(months))) + pd.Timedelta(days=1)
+
+
 def product_checks(totals: pd.DataFrame, products: pd.DataFrame, *,
                    product_col: str = "product_id", category_col: str = "category",
                    inventory_col: str = "avg_inventory_cost") -> pd.DataFrame:

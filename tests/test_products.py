@@ -309,3 +309,42 @@ def test_customer_product_mix_by_product_and_chosen_customers():
         pr.customer_product_mix(mix_totals(), products, level="sku")
     with pytest.raises(DataError, match="`top` must be a positive whole number, got 0"):
         pr.customer_product_mix(mix_totals(), products, top=0)
+
+
+# ----------------------------------------------------------------- from transactions via summary
+def test_from_transactions_through_summary_totals():
+    summary = pytest.importorskip("crm_lib.summary")
+    _, products = three_products()
+    tx = pd.DataFrame({
+        "order_id": ["o1", "o2", "o3", "o4", "o5", "o6"],
+        "customer_id": ["C1", "C1", "C2", "C2", "C1", "C2"],
+        "date": pd.to_datetime(["2026-01-05", "2026-02-01", "2026-03-01", "2026-03-09",
+                                "2025-01-01", "2026-04-01"]),
+        "product_id": ["P1", "P1", "P3", "X9", "P2", "P1"],
+        "quantity": [10.0, -2.0, 20.0, 1.0, 5.0, 3.0],
+        "amount": [100.0, -20.0, 200.0, 30.0, 50.0, 30.0],
+        "cost": [60.0, -12.0, 150.0, 10.0, 20.0, 18.0],
+    })
+    start = pr.window_start("2026-10-31")
+    assert start == pd.Timestamp("2025-11-01")
+    totals = summary.totals(tx, by=("product_id",), start=start, as_of="2026-10-31")
+    with pytest.warns(DataWarning, match=r"1 product id\(s\) in `transactions` are not in"):
+        out = pr.product_profit(totals, products)
+    out = out.set_index("product_id")
+    # P1: 100 - 20 (return) + 30 = 110 sales, 60 - 12 + 18 = 66 cost; P2 only before the window
+    assert out.loc["P1", ["sales", "cost", "gross_profit"]].tolist() == [110.0, 66.0, 44.0]
+    assert out.loc["P1", "returned_amount"] == 20.0
+    assert out.loc["P1", "turnover"] == pytest.approx(66 / 20)
+    assert out.loc["P2", ["sales", "gross_margin", "turnover", "gmroi"]].tolist() == [0, 0, 0, 0]
+    assert out.attrs["unknown_sales"] == 30.0
+    mix = pr.customer_product_mix(
+        summary.totals(tx, by=("customer_id", "product_id"), start=start, as_of="2026-10-31"),
+        products, top=5)
+    assert mix.groupby("customer_id")["sales"].sum().to_dict() == {"C1": 80.0, "C2": 260.0}
+
+
+def test_window_start_errors():
+    with pytest.raises(DataError, match="`months` must be a positive whole number, got 0"):
+        pr.window_start("2026-10-31", months=0)
+    with pytest.raises(DataError, match="`as_of` must be a date such as '2026-10-31', got 'x'"):
+        pr.window_start("x")
