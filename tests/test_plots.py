@@ -132,6 +132,7 @@ def test_line_one_and_several_measures():
     assert sorted(t.name for t in fig.data) == ["个人客户", "企业客户"]
     fig2 = plots.line(d[d["kind"] == "company"], x="period", y=["sales", "gross_profit"], lang="zh")
     assert [t.name for t in fig2.data] == ["销售额", "毛利"]
+    assert fig2.layout.xaxis.tickformat == "%Y-%m"  # no English month names
     with pytest.raises(DataError, match="`color` can only split a single `y`"):
         plots.line(d, x="period", y=["sales", "gross_profit"], color="kind")
 

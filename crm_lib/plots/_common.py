@@ -80,6 +80,12 @@ def _labels(cols: Sequence[str | None], lang: str) -> dict[str, str]:
     return {c: _text(label(c, lang)) for c in cols if c is not None}
 
 
+def _date_ticks(fig: go.Figure, values: pd.Series, axis: str = "x") -> None:
+    """Dates as 2026-10 on the axis (no English month names in a Chinese report)."""
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        fig.update_layout({f"{axis}axis": {"tickformat": "%Y-%m", "hoverformat": "%Y-%m-%d"}})
+
+
 def style_figure(fig: go.Figure, *, title: str | None = None, lang: str = "en") -> go.Figure:
     """Apply the workbook's template and a catalogue title to a plotly figure.
 
@@ -143,6 +149,7 @@ def bar(df: pd.DataFrame, *, x: str, y: str, color: str | None = None, lang: str
     data = _prepare(df, cols, table="bar chart data", lang=lang)
     fig = px.bar(data, x=x, y=y, color=color, orientation=orientation, barmode=barmode,
                  labels=_labels(cols, lang), text_auto=text_auto, template=TEMPLATE)
+    _date_ticks(fig, data[x] if orientation == "v" else data[y], axis="x" if orientation == "v" else "y")
     return style_figure(fig, title=title, lang=lang)
 
 
@@ -276,6 +283,7 @@ def line(df: pd.DataFrame, *, x: str, y: str | Sequence[str], color: str | None 
         fig = px.line(long, x=x, y="value", color="measure", markers=markers,
                       labels={x: _text(label(x, lang)), "value": _text(label("value", lang)),
                               "measure": ""}, template=TEMPLATE)
+    _date_ticks(fig, data[x])
     return style_figure(fig, title=title, lang=lang)
 
 
