@@ -52,6 +52,7 @@ __all__ = [
     "VISITS_PER_WEEK",
     "VISIT_TIERS",
     "WINDOW_MONTHS",
+    "card_fields",
     "card_table",
     "customer_card",
     "latest_date",
@@ -826,6 +827,63 @@ def _contacts(ia: pd.DataFrame | None, customer_id: str, as_of: pd.Timestamp,
 
         f = f.assign(note=mask_text(f["note"]))
     return f.sort_values("date", ascending=False, kind="mergesort")[cols].reset_index(drop=True)
+
+
+def card_fields(card: dict, section: str, *, fields: list[str] | None = None) -> pd.DataFrame:
+    """One dict section of a card as a two-column table for the page (values as text).
+
+    Parameters
+    ----------
+    card : dict
+        The result of :func:`customer_card`.
+    section : {"identity", "grading", "kpis", "credit", "next_contact"}
+        Which section.
+    fields : list of str, optional
+        These fields, in this order (default: all of the section).
+
+    Returns
+    -------
+    DataFrame
+        ``field`` (the field name, a catalogue key) and ``value``: dates as ``YYYY-MM-DD``, whole
+        numbers without decimals, ratios (margin, collection ratio) as percentages, other
+        numbers with two decimals and thousands separators, ``True``/``False`` as ``"yes"`` /
+        ``"no"`` (catalogue keys), missing values as ``""``.
+
+    Examples
+    --------
+    >>> card = {"credit": {"credit_limit": 1000.0, "balanced": True, "collection_ratio": 0.5,
+    ...                    "oldest_overdue_days": float("nan")}}
+    >>> card_fields(card, "credit")["value"].tolist()
+    ['1,000', 'yes', '50.0%', '']
+    """
+    sections = ("identity", "grading", "kpis", "credit", "next_contact")
+    if section not in sections or section not in card:
+        raise DataError(f"`section` must be one of {[x for x in sections if x in card]}, "
+                        f"got {section!r}.")
+    data = card[section]
+    names = list(data) if fields is None else list(fields)
+    unknown = [f for f in names if f not in data]
+    if unknown:
+        raise DataError(f"`fields` must be among {list(data)}, got {unknown[0]!r}.")
+    return pd.DataFrame({"field": names,
+                         "value": [_as_text(f, data[f]) for f in names]}, dtype="str")
+
+
+_PERCENT_FIELDS = ("gross_margin_window", "collection_ratio", "gross_margin")
+
+
+def _as_text(field: str, value: object) -> str:
+    if value is None or value is pd.NaT or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        if field in _PERCENT_FIELDS:
+            return f"{value:.1%}"
+        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+    return str(value)
 
 
 # -------------------------------------------------------------------------- supervisor_review

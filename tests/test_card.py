@@ -409,3 +409,18 @@ def test_sample_company_against_plain_pandas():
     review = cc.supervisor_review(ds, as_of=as_of)
     assert review["reps"]["customers"].sum() == len(ds.customers)
     assert (review["visit_plan"].groupby("sales_rep").size() <= cc.VISITS_PER_WEEK).all()
+
+
+def test_card_fields_as_text():
+    card = cc.customer_card(company(), "C1", as_of=AS_OF, grades=GRADES)
+    kpis = cc.card_fields(card, "kpis", fields=["sales_window", "gross_margin_window",
+                                                 "last_contact", "stale", "last_nps"])
+    assert kpis["field"].tolist() == ["sales_window", "gross_margin_window", "last_contact",
+                                      "stale", "last_nps"]
+    assert kpis["value"].tolist() == ["2,400", f"{1060 / 2400:.1%}", "2026-10-10", "no", "7"]
+    ident = cc.card_fields(card, "identity").set_index("field")["value"]
+    assert ident["phone"] == "021-5555-1234" and ident["blacklisted"] == "no"
+    with pytest.raises(DataError, match="`section` must be one of .* got 'history'"):
+        cc.card_fields(card, "history")
+    with pytest.raises(DataError, match="`fields` must be among .* got 'colour'"):
+        cc.card_fields(card, "kpis", fields=["colour"])
