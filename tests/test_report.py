@@ -152,6 +152,12 @@ def test_select_cards(company):
     assert top == totals["sales"].sort_values(ascending=False).index[:3].tolist()
     first = ds.customers["customer_id"].iloc[0]
     assert report.select_cards(ds, f"{first}, {first}", as_of=as_of) == [first]
+    ind = crm.tiering.pyramid_indicators(ds.transactions, ds.customers, as_of=as_of)
+    ka = crm.tiering.key_accounts(ind, customers=ds.customers, interactions=ds.interactions, as_of=as_of)
+    key = report.select_cards(ds, "key", as_of=as_of)
+    assert set(key) == set(ka.index[ka["is_key_account"]]) and len(key) > 0
+    with pytest.raises(DataError, match=r"`--cards top:N` needs N of at least 1, got 0"):
+        report.select_cards(ds, "top:0", as_of=as_of)
     with pytest.raises(DataError, match=r"1 customer id\(s\) not in customers: 'nobody'"):
         report.select_cards(ds, f"{first},nobody", as_of=as_of)
 
