@@ -708,8 +708,9 @@ def _mask_identity(identity: dict) -> dict:
     masks = {"name": mask_name, "decision_maker": mask_name, "parent_company": mask_name,
              "phone": mask_phone, "email": mask_email}
     for field, fn in masks.items():
-        if out.get(field) is not None:
-            out[field] = fn(pd.Series([out[field]], dtype="str")).iloc[0]
+        value = out.get(field)
+        if value is not None and "*" not in str(value):  # already masked (a masked dataset)
+            out[field] = fn(pd.Series([value], dtype="str")).iloc[0]
     return out
 
 

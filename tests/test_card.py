@@ -240,6 +240,9 @@ def test_masking_hides_names_phones_and_emails():
     plain = cc.customer_card(ds, "C1", as_of=AS_OF, grades=GRADES)
     assert plain["identity"]["phone"] == "021-5555-1234"
     assert ds.customers.loc[1, "name"] == "张三丰"  # the dataset is left as it was
+    masked = cc.customer_card(ds.mask_pii(), "C2", as_of=AS_OF, grades=GRADES, mask_pii=True)
+    assert masked["identity"]["phone"] == "138****5678"  # masking twice changes nothing
+    assert masked["identity"]["name"] == "张**"
 
 
 def test_unknown_customer_names_it_and_suggests_close_ids():
