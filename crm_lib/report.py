@@ -895,6 +895,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DataError as exc:
         print(f"crm-report: error: {_first_line(exc)}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        print(f"crm-report: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
+              file=sys.stderr)
+        return 2
     try:
         results = execute(p, jobs=args.jobs, progress=not args.no_progress)
     except KeyboardInterrupt:

@@ -88,6 +88,13 @@ def test_missing_data_folder(tmp_path, nb_dir, capsys):
     assert code == 2 and "Data folder" in err and "nowhere not found" in err
 
 
+def test_unwritable_output_folder(company, nb_dir, tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code, _, err = run(["--data", company, "--out", blocker / "reports", "--notebook-dir", nb_dir], capsys)
+    assert code == 2 and err.startswith("crm-report: error: ") and err.count("\n") == 1
+
+
 def test_notebook_without_parameters_tag_or_shared_parameter(company, nb_dir, tmp_path, capsys):
     notebook(nb_dir / "30_untagged.ipynb", "x = 1", tagged=False)
     code, _, err = run(["--data", company, "--out", tmp_path / "r", "--notebook-dir", nb_dir], capsys)
