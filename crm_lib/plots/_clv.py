@@ -29,6 +29,17 @@ def _t(key: str, lang: str, **kw: object) -> str:
     return _text(label(key, lang, **kw))
 
 
+def _names(df: pd.DataFrame, label_col: str | None) -> np.ndarray:
+    """Bar labels: "name (id)", or the id; escaped."""
+    ids = df.index.astype(str).to_series(index=df.index)
+    if label_col:
+        named = df[label_col].notna()
+        text = (df[label_col].astype(str) + " (" + ids + ")").where(named, ids)
+    else:
+        text = ids
+    return text.map(_text).to_numpy(dtype=object)
+
+
 def clv_param_table(params: pd.DataFrame, *, lang: str = "en",
                     title: str | None = "clv_params_title") -> go.Figure:
     """The fitted parameters with standard errors and 95% bounds.
@@ -158,7 +169,8 @@ def clv_top_customers(clv: pd.DataFrame, *, lang: str = "en", label_col: str | N
     ----------
     clv : DataFrame
         Rows to draw (e.g. the top N of :func:`crm_lib.clv.lifetime_value`), indexed by
-        customer id, with ``clv``; ``label_col`` names the bars (default: the index).
+        customer id, with ``clv``; ``label_col`` names the bars as "name (id)" (default: the
+        id alone; the id keeps masked or repeated names apart).
 
     Returns
     -------
@@ -172,8 +184,8 @@ def clv_top_customers(clv: pd.DataFrame, *, lang: str = "en", label_col: str | N
     ['b', 'a']
     """
     require_columns(clv, ["clv"], table="clv")
-    names = clv[label_col] if label_col else clv.index.to_series()
-    fig = go.Figure(go.Bar(x=clv["clv"].iloc[::-1], y=[_text(v) for v in names.iloc[::-1]],
+    names = _names(clv, label_col)
+    fig = go.Figure(go.Bar(x=clv["clv"].iloc[::-1], y=names[::-1],
                            orientation="h", marker_color=COLORWAY[0]))
     fig.update_layout(xaxis_title=_t("clv", lang), yaxis_type="category")
     t = _t(title, lang, n=len(clv)) if title else None
@@ -262,7 +274,7 @@ def clv_replenishment_chart(rep: pd.DataFrame, *, lang: str = "en", label_col: s
         Rows of :func:`crm_lib.clv.replenishment` to draw (e.g. those ``due``):
         ``next_purchase``, ``next_purchase_early``, ``next_purchase_late``, ``status``.
     label_col : str, optional
-        Column naming the customers (default: the index).
+        Column naming the customers, shown as "name (id)" (default: the id).
     within_days : int, optional
         Filled into the title (default: ``rep.attrs["within_days"]``).
 
@@ -283,8 +295,7 @@ def clv_replenishment_chart(rep: pd.DataFrame, *, lang: str = "en", label_col: s
     """
     require_columns(rep, ["next_purchase", "next_purchase_early", "next_purchase_late", "status"],
                     table="replenishment")
-    raw = rep[label_col] if label_col else rep.index.to_series()
-    names = raw.astype(str).map(_text).to_numpy(dtype=object)
+    names = _names(rep, label_col)
     fig = go.Figure()
     n = len(rep)
     gaps = np.full(n, None, dtype=object)
