@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import os
+import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -26,7 +27,7 @@ from types import MappingProxyType
 import pandas as pd
 import yaml
 
-from crm_lib._errors import DataError, require_one_of
+from crm_lib._errors import DataError, DataWarning, require_one_of
 
 LANGS: tuple[str, ...] = ("en", "zh")
 """The report languages; every catalogue entry has a text for each."""
@@ -78,13 +79,18 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def read_catalogue(directory: str | Path | None = None) -> Mapping[str, Mapping[str, str]]:
+def read_catalogue(directory: str | Path | None = None, *,
+                   strict: bool = True) -> Mapping[str, Mapping[str, str]]:
     """Read and check every ``*.yaml`` catalogue file of ``directory``.
 
     Parameters
     ----------
     directory : path, optional
         The folder of catalogue files; the package's ``crm_lib/catalogue`` when omitted.
+    strict : bool, default True
+        Refuse a key defined in two files. With ``False`` the first file (in name order) keeps
+        the key and a :class:`~crm_lib._errors.DataWarning` names both files: a report must not
+        fail over a label.
 
     Returns
     -------
@@ -120,10 +126,12 @@ def read_catalogue(directory: str | Path | None = None) -> Mapping[str, Mapping[
         for key, texts in content.items():
             key = str(key)
             if key in origin:
-                raise DataError(
-                    f"Catalogue key {key!r} is defined in both {origin[key]} and {path.name}. "
-                    "Keys must be unique across files: keep one, or prefix the domain's key."
-                )
+                msg = (f"Catalogue key {key!r} is defined in both {origin[key]} and {path.name}. "
+                       "Keys must be unique across files: keep one, or prefix the domain's key.")
+                if strict:
+                    raise DataError(msg)
+                warnings.warn(msg + f" Using the text of {origin[key]}.", DataWarning, stacklevel=2)
+                continue
             if not isinstance(texts, dict) or any(not isinstance(texts.get(lang), str) or not texts.get(lang)
                                                   for lang in LANGS):
                 raise DataError(
@@ -137,7 +145,8 @@ def read_catalogue(directory: str | Path | None = None) -> Mapping[str, Mapping[
 
 @functools.cache
 def catalogue() -> Mapping[str, Mapping[str, str]]:
-    """The package catalogue, read once per process (see :func:`read_catalogue`).
+    """The package catalogue, read once per process (see :func:`read_catalogue`; a key defined in
+    two files warns instead of failing: ``tests/test_labels.py`` refuses it).
 
     Returns
     -------
@@ -149,7 +158,7 @@ def catalogue() -> Mapping[str, Mapping[str, str]]:
     >>> "month" in catalogue()
     True
     """
-    return read_catalogue()
+    return read_catalogue(strict=False)
 
 
 def _check_lang(lang: str) -> None:

@@ -19,7 +19,7 @@ def write(folder: Path, name: str, text: str) -> None:
 
 
 def test_every_entry_has_both_languages_and_files_are_disjoint():
-    cat = catalogue()
+    cat = read_catalogue()  # strict: a key in two files fails here
     assert len(cat) > 100
     for key, texts in cat.items():
         assert set(texts) == set(LANGS), key
@@ -49,6 +49,16 @@ def test_duplicate_key_across_files(tmp_path):
     write(tmp_path, "b.yaml", 'sales: {en: "Revenue", zh: "收入"}\n')
     with pytest.raises(DataError, match=r"'sales' is defined in both a.yaml and b.yaml"):
         read_catalogue(tmp_path)
+
+
+def test_duplicate_key_across_files_only_warns_at_run_time(tmp_path):
+    from crm_lib._errors import DataWarning
+
+    write(tmp_path, "a.yaml", 'sales: {en: "Sales", zh: "销售额"}\n')
+    write(tmp_path, "b.yaml", 'sales: {en: "Revenue", zh: "收入"}\nx: {en: "X", zh: "甲"}\n')
+    with pytest.warns(DataWarning, match=r"'sales' is defined in both a.yaml and b.yaml.*Using the text of a.yaml"):
+        cat = read_catalogue(tmp_path, strict=False)
+    assert cat["sales"]["en"] == "Sales" and cat["x"]["zh"] == "甲"
 
 
 def test_duplicate_key_within_a_file(tmp_path):
