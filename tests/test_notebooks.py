@@ -92,6 +92,20 @@ def test_widgets_only_in_live_sessions(path):
     assert found == [], f"{path.name}: widget calls outside `if crm.interactive():`: {found}"
 
 
+@pytest.mark.parametrize("path", PATHS, ids=IDS)
+def test_customer_text_cannot_become_markup(path):
+    """Reports show customer-supplied text as text: no raw HTML/Markdown displays, and a pandas
+    Styler only with escape="html" (DataFrames and crm_lib.plots escape by themselves)."""
+    nb = nbformat.read(path, as_version=4)
+    for cell in _code(nb):
+        src = cell.source
+        assert not re.search(r"\b(HTML|Markdown|Javascript)\(", src), \
+            f"{path.name}: no IPython.display.HTML/Markdown/Javascript with data; use a table or chart"
+        if re.search(r"\.style\b", src):
+            assert re.search(r"escape\s*=\s*[\"']html[\"']", src), \
+                f"{path.name}: a pandas Styler must format with escape='html'"
+
+
 def _parameters(path: Path) -> dict:
     params = {"data_dir": str(DATA), "mapping": "", "month": MONTH, "lang": "zh", "mask_pii": True,
               **CONFIG.parameters.get(path.stem, {})}
