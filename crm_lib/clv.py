@@ -46,10 +46,12 @@ __all__ = [
     "GammaGamma",
     "NotFittedError",
     "clv_by",
+    "clv_settings",
     "cohort_clv",
     "describe_unit",
     "due_list",
     "frequency_monetary_correlation",
+    "gross_margin",
     "historical_clv",
     "lifetime_value",
     "replenishment",
@@ -1252,6 +1254,58 @@ def lifetime_value(bg: BetaGeo, gg: GammaGamma, summary: pd.DataFrame, months: i
     out.attrs.update(freq=unit, month_length=L, months=int(months),
                      discount_rate=float(discount_rate), margin=float(margin))
     return out
+
+
+def gross_margin(summary: pd.DataFrame, *, sales_col: str = "sales",
+                 profit_col: str = "gross_profit") -> float:
+    """Gross profit as a share of sales over all customers of a summary (a default CLV margin).
+
+    Returns
+    -------
+    float
+        ``sum(gross_profit) / sum(sales)``.
+
+    Examples
+    --------
+    >>> gross_margin(pd.DataFrame({"sales": [100.0, 300.0], "gross_profit": [30.0, 90.0]}))
+    0.3
+    """
+    require_columns(summary, [sales_col, profit_col], table=_TABLE,
+                    hint="The summary needs sales and gross profit: summarise transactions "
+                         "that have a cost column, or pass the margin yourself.")
+    sales = float(_numbers(summary, sales_col).sum())
+    if sales <= 0:
+        raise DataError(f"The summary's total '{sales_col}' is {sales:g}: no gross margin can be "
+                        "computed; pass the margin yourself.")
+    return round(float(_numbers(summary, profit_col).sum()) / sales, 12)
+
+
+def clv_settings(clv: pd.DataFrame) -> pd.DataFrame:
+    """The unit, month length, horizon, discount rate and margin a CLV result was computed with.
+
+    Returns
+    -------
+    DataFrame
+        One row from ``clv.attrs``: ``period_unit`` (catalogue key), ``periods_per_month``,
+        ``horizon_months``, ``discount_rate``, ``margin``.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"clv": [1.0]})
+    >>> c.attrs.update(freq="W", month_length=4.345, months=12, discount_rate=0.01, margin=0.3)
+    >>> clv_settings(c)["periods_per_month"].iloc[0]
+    np.float64(4.345)
+    """
+    a = clv.attrs
+    missing = [k for k in ("freq", "month_length", "months", "discount_rate", "margin")
+               if k not in a]
+    if missing:
+        raise DataError(f"`clv` records no {missing[0]!r} in attrs: pass a lifetime_value result.")
+    return pd.DataFrame({"period_unit": [f"clv_unit_{a['freq']}"],
+                         "periods_per_month": [float(a["month_length"])],
+                         "horizon_months": [float(a["months"])],
+                         "discount_rate": [float(a["discount_rate"])],
+                         "margin": [float(a["margin"])]})
 
 
 def historical_clv(summary: pd.DataFrame, *, value_col: str = "gross_profit",

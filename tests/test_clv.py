@@ -24,10 +24,12 @@ from crm_lib.clv import (
     GammaGamma,
     NotFittedError,
     clv_by,
+    clv_settings,
     cohort_clv,
     describe_unit,
     due_list,
     frequency_monetary_correlation,
+    gross_margin,
     historical_clv,
     lifetime_value,
     replenishment,
@@ -872,3 +874,19 @@ def test_clv_of_the_sample_summarised_in_days_and_in_weeks():
         assert value.attrs["freq"] == unit
         totals[unit] = value["clv"].sum()
     assert totals["W"] == pytest.approx(totals["D"], rel=0.1)
+
+
+def test_gross_margin_and_clv_settings(fitted, sim):
+    s = pd.DataFrame({"sales": [100.0, 300.0, -20.0], "gross_profit": [30.0, 90.0, -4.0]})
+    assert gross_margin(s) == pytest.approx(116 / 380)
+    with pytest.raises(DataError, match=r"Column 'gross_profit' not found in `summary`"):
+        gross_margin(s[["sales"]])
+    with pytest.raises(DataError, match=r"total 'sales' is 0"):
+        gross_margin(pd.DataFrame({"sales": [0.0], "gross_profit": [0.0]}))
+    bg, gg = fitted
+    value = lifetime_value(bg, gg, sim.iloc[:20], months=6, discount_rate=0.02, margin=0.25)
+    row = clv_settings(value).iloc[0]
+    assert row["period_unit"] == "clv_unit_W" and row["periods_per_month"] == 4.345
+    assert (row["horizon_months"], row["discount_rate"], row["margin"]) == (6.0, 0.02, 0.25)
+    with pytest.raises(DataError, match=r"`clv` records no 'freq'"):
+        clv_settings(pd.DataFrame({"clv": [1.0]}))
