@@ -240,6 +240,26 @@ def _export_html(nb, title: str) -> str:
     return body
 
 
+_BUNDLE_NOTE = ("<!-- plotly.js (about 5 MB) was removed from this executed notebook; the HTML "
+                "report beside it embeds it -->")
+
+
+def _trim_plotly_bundle(nb) -> bool:
+    """Drop the embedded plotly.js from an executed notebook (it stays in the HTML report).
+
+    Returns True when something was removed; ``nb`` is changed in place.
+    """
+    trimmed = False
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            html_out = out.get("data", {}).get("text/html", "")
+            text = "".join(html_out) if isinstance(html_out, list) else html_out
+            if len(text) > 1_000_000 and "plotly.js v" in text:
+                out["data"]["text/html"] = _BUNDLE_NOTE
+                trimmed = True
+    return trimmed
+
+
 def _first_line(text: str) -> str:
     text = re.sub(r"\x1b\[[0-9;]*m", "", str(text)).strip()
     return text.splitlines()[0] if text else ""
@@ -323,6 +343,8 @@ def run_job(job: Job) -> Result:
             (work / f"{stem}.html").write_text(_export_html(nb, result.title), encoding="utf-8")
         except Exception as exc:
             result.status, result.error = "failed", f"HTML export: {type(exc).__name__}: {_first_line(exc)}"
+    if nb is not None and _trim_plotly_bundle(nb):
+        nbformat.write(nb, executed)
     if result.status == "ok":
         result.files = [f"{stem}.html", f"{stem}.ipynb"]
         if export_dir.is_dir():

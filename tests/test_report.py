@@ -316,6 +316,7 @@ def test_batch_end_to_end(batch, capfd):
     assert _has_bundle(page) and not re.search(r"<script[^>]* src=\"https?://", page)
     assert "load_dataset" not in page and "jp-InputArea-editor\"" not in page
     executed = nbformat.read(month / "00_data_quality.ipynb", as_version=4)
+    assert (month / "00_data_quality.ipynb").stat().st_size < 1_000_000  # plotly.js only in the HTML
     injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert len(injected) == 1
     assert 'month = "2026-05"' in injected[0].source and 'lang = "zh"' in injected[0].source
