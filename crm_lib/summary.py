@@ -164,10 +164,11 @@ def _exclude(keep: np.ndarray, bad: dict[str, np.ndarray], df: pd.DataFrame) -> 
             any_bad |= mask
     n = int(any_bad.sum())
     if n:
-        _, ex = examples(pd.Series(df.index, index=df.index), any_bad)
+        shown = [str(i) for i in df.index[any_bad][:3]]
+        where = f"row{'s' if len(shown) != 1 else ''} {', '.join(shown)}{', …' if n > 3 else ''}"
         warnings.warn(
-            f"{n} row{'s' if n != 1 else ''} of `{_TABLE}` left out ({'; '.join(parts)}; {ex}).",
-            DataWarning, stacklevel=3,
+            f"{n} row{'s' if n != 1 else ''} of `{_TABLE}` left out ({'; '.join(parts)}; "
+            f"{where}).", DataWarning, stacklevel=3,
         )
     keep &= ~any_bad
     return n

@@ -239,10 +239,18 @@ def test_customer_summary_does_not_mutate(log):
 
 def test_missing_rows_are_counted_and_warned(log):
     log.loc[2, "date"] = pd.NaT
-    with pytest.warns(DataWarning, match=r"1 row of `transactions` left out \(1 without a date"):
+    with pytest.warns(DataWarning, match=r"1 row of `transactions` left out \(1 without a date; "
+                                         r"row 2\)"):
         s = customer_summary(log)
     assert s.attrs["excluded_rows"] == 1
     assert s.loc["a", "frequency"] == 1
+    log.loc[[0, 6], "customer_id"] = None
+    log.loc[5, "amount"] = np.nan
+    with pytest.warns(DataWarning, match=r"4 rows of `transactions` left out \(2 without a "
+                                         r"customer_id; 1 without a date; 1 without an amount; "
+                                         r"rows 0, 2, 5, …\)"):
+        t = totals(log)
+    assert t.attrs["excluded_rows"] == 4
 
 
 def test_string_dates_are_parsed(log):
