@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from crm_lib._errors import fail_rows, require_columns
 
 
 def isin(values: pd.Series | pd.Index, allowed) -> np.ndarray:
@@ -30,3 +34,78 @@ def isin(values: pd.Series | pd.Index, allowed) -> np.ndarray:
         out = pc.is_in(arr, value_set=ref, skip_nulls=True)
         return np.asarray(out.fill_null(False), dtype=bool)
     return np.asarray(pd.Series(values).isin(allowed), dtype=bool)
+
+
+def as_tuple(by) -> tuple[str, ...]:
+    """The grouping columns ``by`` as a tuple: ``None`` is none, a string is one column.
+
+    Examples
+    --------
+    >>> as_tuple(None), as_tuple("region"), as_tuple(["region", "tier"])
+    ((), ('region',), ('region', 'tier'))
+    """
+    if by is None:
+        return ()
+    if isinstance(by, str):
+        return (by,)
+    return tuple(by)
+
+
+def attach_groups(df: pd.DataFrame, by: Sequence[str], groups, *, customer_col: str,
+                  table: str) -> pd.DataFrame:
+    """A copy of ``df`` with the grouping columns of ``by`` that it lacks, from ``groups``.
+
+    ``groups`` is a table with the customer id (a column, or the index) and those columns, or
+    a named Series indexed by customer id; it is joined on ``df[customer_col]``. Customers
+    missing from ``groups`` get empty values.
+
+    Raises
+    ------
+    DataError
+        A column of ``by`` is in neither table (``groups`` not given: names ``table``), the
+        customer id repeats in ``groups``, or ``df`` lacks ``customer_col``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"customer_id": ["a", "b", "a"], "amount": [1.0, 2.0, 3.0]})
+    >>> g = pd.DataFrame({"customer_id": ["a", "b"], "region": ["north", "south"]})
+    >>> attach_groups(df, ("region",), g, customer_col="customer_id", table="t")["region"].tolist()
+    ['north', 'south', 'north']
+    """
+    out = df.copy()
+    need = [c for c in by if c not in out.columns]
+    if not need:
+        return out
+    if groups is None:
+        require_columns(out, need, table=table, hint=(
+            "Pass `groups=`: a table with the customer id and these columns (e.g. the customers "
+            "table for region or sales_rep, a tiering result for tier)."))
+    if isinstance(groups, pd.Series):
+        groups = groups.to_frame(groups.name if groups.name is not None else need[0])
+    g = groups.set_index(customer_col) if customer_col in groups.columns else groups
+    require_columns(g, need, table="groups")
+    g = g[need]
+    fail_rows("groups", customer_col, pd.Series(g.index, dtype=object), g.index.duplicated(),
+              "unique")
+    require_columns(out, [customer_col], table=table)
+    return out.join(g, on=customer_col)
+
+
+def wilson(k, n, z: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Share ``k / n`` and its Wilson score interval (all in 0-1); NaN where ``n == 0``.
+
+    ``z`` is the normal quantile of the confidence (1.96 for 95%).
+
+    Examples
+    --------
+    >>> p, lo, hi = wilson([5, 0], [10, 0], 1.959963984540054)
+    >>> p.tolist(), lo.round(4).tolist(), hi.round(4).tolist()
+    ([0.5, nan], [0.2366, nan], [0.7634, nan])
+    """
+    k = np.asarray(k, dtype=float)
+    n = np.asarray(n, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = k / n
+        centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    return p, np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)

@@ -42,6 +42,7 @@ import pandas as pd
 
 from crm_lib import summary
 from crm_lib._errors import DataError, DataWarning, fail_rows, require_columns, require_one_of
+from crm_lib._frames import as_tuple, attach_groups
 from crm_lib.schema import LOSS_REASONS, REFERENCE_LOSS_SHARES
 
 __all__ = [
@@ -96,36 +97,6 @@ DISCOUNT_RATE = 0.10
 ACQUISITION_COST = 200.0
 
 _YEAR_DAYS = 365.25
-
-
-def _as_tuple(by) -> tuple[str, ...]:
-    if by is None:
-        return ()
-    if isinstance(by, str):
-        return (by,)
-    return tuple(by)
-
-
-def _attach(df: pd.DataFrame, by: Sequence[str], groups, *, customer_col: str,
-            table: str) -> pd.DataFrame:
-    """Add the grouping columns that ``df`` lacks from ``groups`` (by customer id)."""
-    out = df.copy()
-    need = [c for c in by if c not in out.columns]
-    if not need:
-        return out
-    if groups is None:
-        require_columns(out, need, table=table, hint=(
-            "Pass `groups=`: a table with the customer id and these columns (e.g. the customers "
-            "table for region or sales_rep, a tiering result for tier)."))
-    if isinstance(groups, pd.Series):
-        groups = groups.to_frame(groups.name if groups.name is not None else need[0])
-    g = groups.set_index(customer_col) if customer_col in groups.columns else groups
-    require_columns(g, need, table="groups")
-    g = g[need]
-    fail_rows("groups", customer_col, pd.Series(g.index, dtype=object), g.index.duplicated(),
-              "unique")
-    require_columns(out, [customer_col], table=table)
-    return out.join(g, on=customer_col)
 
 
 def _check_reasons(lost: pd.DataFrame, reasons: Sequence[str], reason_col: str) -> None:
@@ -304,9 +275,9 @@ def at_risk_summary(status: pd.DataFrame, *, by=None, groups=None,
     1  at_risk          0         0.00
     2     lost          1         0.25
     """
-    by = _as_tuple(by)
+    by = as_tuple(by)
     require_columns(status, ["status", "annual_sales", "annual_gross_profit"], table="status")
-    df = _attach(status, by, groups, customer_col=customer_col, table="status")
+    df = attach_groups(status, by, groups, customer_col=customer_col, table="status")
     df["customers"] = 1
     keys = list(by) + ["status"]
     agg = df.groupby(keys, dropna=False)[["customers", "annual_sales", "annual_gross_profit"]].sum()
@@ -372,7 +343,7 @@ def churn_reasons(lost_customers: pd.DataFrame, *, by=None, groups=None,
     1                died               1   0.25
     2               moved               1   0.25
     """
-    by = _as_tuple(by)
+    by = as_tuple(by)
     require_columns(lost_customers, [customer_col, reason_col], table="lost_customers")
     _check_reasons(lost_customers, reasons, reason_col)
     df = lost_customers
@@ -385,7 +356,7 @@ def churn_reasons(lost_customers: pd.DataFrame, *, by=None, groups=None,
         if as_of is not None:
             keep &= d <= pd.Timestamp(as_of)
         df = df[keep]
-    df = _attach(df, by, groups, customer_col=customer_col, table="lost_customers")
+    df = attach_groups(df, by, groups, customer_col=customer_col, table="lost_customers")
     order = list(reasons)
     if by:
         counts = df.groupby(list(by) + [reason_col], dropna=False).size().unstack(reason_col)
@@ -437,7 +408,7 @@ def preventable_share(lost_customers: pd.DataFrame, *, by=None, groups=None,
        lost_customers  preventable_losses  preventable_share
     0               4                   2                0.5
     """
-    by = _as_tuple(by)
+    by = as_tuple(by)
     r = churn_reasons(lost_customers, by=by, groups=groups, preventable=preventable,
                       reference=reference, **kwargs)
     r["prev_lost"] = r["lost_customers"].where(r["preventable"], 0)
@@ -527,7 +498,7 @@ def retention_matrix(transactions: pd.DataFrame, *, freq: str = "M", as_of=None,
 def _durations(df: pd.DataFrame, duration_col: str, event_col: str, group_col: str | None,
                table: str, groups=None, customer_col: str = "customer_id") -> pd.DataFrame:
     if group_col and group_col not in df.columns and groups is not None:
-        df = _attach(df, (group_col,), groups, customer_col=customer_col, table=table)
+        df = attach_groups(df, (group_col,), groups, customer_col=customer_col, table=table)
     cols = [duration_col, event_col] + ([group_col] if group_col else [])
     require_columns(df, cols, table=table)
     d = pd.DataFrame({"duration": pd.to_numeric(df[duration_col], errors="coerce"),

@@ -31,6 +31,7 @@ from scipy import stats
 
 from crm_lib import summary
 from crm_lib._errors import DataError, DataWarning, fail_rows, require_columns
+from crm_lib._frames import as_tuple, wilson
 from crm_lib.schema import COMPLAINT_CATEGORIES, COMPLAINT_SEVERITIES, HANDLING_STEPS
 
 __all__ = [
@@ -67,24 +68,6 @@ RESOLUTION_SPEED_HOURS = (24.0, 72.0, 168.0)
 TABOOS = ("kicking_the_ball", "past_sla", "closed_unchecked")
 
 _HOUR = pd.Timedelta(hours=1)
-
-
-def _as_tuple(by) -> tuple[str, ...]:
-    if by is None:
-        return ()
-    if isinstance(by, str):
-        return (by,)
-    return tuple(by)
-
-
-def _wilson(k, n, z: float = 1.959963984540054):
-    k = np.asarray(k, dtype=float)
-    n = np.asarray(n, dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = k / n
-        centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
-        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
-    return p, np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
 
 
 def _prepare(complaints: pd.DataFrame, *, categories: Sequence[str] = COMPLAINT_CATEGORIES,
@@ -186,7 +169,7 @@ def complaint_volume(complaints: pd.DataFrame, *, by="category", freq: str = "M"
     3  transport           0  0.000000
     4      other           0  0.000000
     """
-    by = _as_tuple(by)
+    by = as_tuple(by)
     if not by:
         raise DataError("`by` must name at least one column, got none.")
     df = _prepare(complaints, categories=categories, as_of=as_of, category_col=category_col,
@@ -297,7 +280,7 @@ def handling_kpis(complaints: pd.DataFrame, *, by=None,
        complaints  first_response_median_h  share_resolved
     0           2                     16.0             0.5
     """
-    by = _as_tuple(by)
+    by = as_tuple(by)
     df = _prepare(complaints, categories=categories, as_of=as_of,
                   need=[first_response_col, resolved_col], opened_col=opened_col,
                   first_response_col=first_response_col, resolved_col=resolved_col)
@@ -385,7 +368,7 @@ def handling_funnel(complaints: pd.DataFrame, *, steps: Sequence[str] = HANDLING
     2  apologise        3        0
     3    promise        2        1
     """
-    by = _as_tuple(by)
+    by = as_tuple(by)
     df = _prepare(complaints, need=[steps_col, *by])
     n_steps = len(steps)
     s = pd.to_numeric(df[steps_col]).to_numpy()
@@ -482,7 +465,7 @@ def taboos(complaints: pd.DataFrame, *, by=None, max_handoffs: int = MAX_HANDOFF
     1          past_sla      0    0.0
     2  closed_unchecked      0    0.0
     """
-    by = _as_tuple(by)
+    by = as_tuple(by)
     f = handling_flags(complaints, max_handoffs=max_handoffs,
                        sla_first_response_hours=sla_first_response_hours,
                        sla_resolution_hours=sla_resolution_hours, as_of=as_of, **cols)
@@ -659,7 +642,7 @@ def churn_by_resolution(complaints: pd.DataFrame, status: pd.DataFrame, *,
     g = per.groupby("resolution")
     agg = pd.DataFrame({"customers": g.size(), "churned": g["churned"].sum()}).reindex(order)
     agg = agg.fillna(0).astype(int)
-    p, lo, hi = _wilson(agg["churned"], agg["customers"], float(stats.norm.ppf(0.975)))
+    p, lo, hi = wilson(agg["churned"], agg["customers"], float(stats.norm.ppf(0.975)))
     return pd.DataFrame({"resolution": order, "customers": agg["customers"].to_numpy(),
                          "churned": agg["churned"].to_numpy(), "churn_rate": p,
                          "churn_lower": lo, "churn_upper": hi})

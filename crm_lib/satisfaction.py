@@ -32,6 +32,7 @@ from scipy import stats
 
 from crm_lib import summary
 from crm_lib._errors import DataError, DataWarning, fail_rows, require_columns, require_one_of
+from crm_lib._frames import as_tuple, attach_groups, wilson
 from crm_lib.schema import SATISFACTION_FACTORS
 
 __all__ = [
@@ -118,17 +119,6 @@ def _nps_table(promoters, detractors, n, z) -> dict[str, np.ndarray]:
         "nps_lower": np.clip(value - z * se, -100, 100),
         "nps_upper": np.clip(value + z * se, -100, 100),
     }
-
-
-def _wilson(k, n, z) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Share and Wilson score interval (all in 0-1); NaN where n == 0."""
-    k = np.asarray(k, dtype=float)
-    n = np.asarray(n, dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = k / n
-        centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
-        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
-    return p, np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
 
 
 def _bands(bands) -> dict[str, tuple[float, float]]:
@@ -295,7 +285,7 @@ def _csat_interval(scores, *, confidence: float, satisfied, stacklevel: int) -> 
     if n == 0:
         warnings.warn("No CSAT answers: the score is empty.", DataWarning, stacklevel=stacklevel)
     k = int(s.isin(list(satisfied)).sum())
-    p, lo, hi = _wilson(k, n, z)
+    p, lo, hi = wilson(k, n, z)
     return pd.Series({"n": n, "satisfied": k, "csat": float(100 * p),
                       "csat_lower": float(100 * lo), "csat_upper": float(100 * hi)})
 
@@ -303,39 +293,13 @@ def _csat_interval(scores, *, confidence: float, satisfied, stacklevel: int) -> 
 # --- groups ------------------------------------------------------------------------------------
 
 
-def _as_tuple(by) -> tuple[str, ...]:
-    if by is None:
-        return ()
-    if isinstance(by, str):
-        return (by,)
-    return tuple(by)
-
-
 def _attach(df: pd.DataFrame, by: Sequence[str], groups, *, customer_col: str, table: str,
             date_col: str | None = None, freq: str = "M") -> pd.DataFrame:
     """Add the grouping columns that ``df`` lacks: "month" from the date, others from ``groups``."""
-    out = df.copy()
-    need = [c for c in by if c not in out.columns]
-    if "month" in need and date_col is not None:
-        require_columns(out, [date_col], table=table)
-        out["month"] = pd.to_datetime(out[date_col]).dt.to_period(freq).dt.start_time
-        need.remove("month")
-    if not need:
-        return out
-    if groups is None:
-        require_columns(out, need, table=table, hint=(
-            "Pass `groups=`: a table with the customer id and these columns (e.g. the customers "
-            "table for region or sales_rep, a tiering result for tier)."))
-    if isinstance(groups, pd.Series):
-        groups = groups.to_frame(groups.name if groups.name is not None else need[0])
-    g = groups.set_index(customer_col) if customer_col in groups.columns else groups
-    require_columns(g, need, table="groups")
-    g = g[need]
-    dup = g.index.duplicated()
-    fail_rows("groups", customer_col, pd.Series(g.index, dtype=object), dup, "unique")
-    require_columns(out, [customer_col], table=table)
-    joined = out.join(g, on=customer_col)
-    return joined
+    if "month" in by and "month" not in df.columns and date_col is not None:
+        require_columns(df, [date_col], table=table)
+        df = df.assign(month=pd.to_datetime(df[date_col]).dt.to_period(freq).dt.start_time)
+    return attach_groups(df, by, groups, customer_col=customer_col, table=table)
 
 
 def satisfaction_by(surveys: pd.DataFrame, *, by=("month",), groups: pd.DataFrame | None = None,
@@ -382,7 +346,7 @@ def satisfaction_by(surveys: pd.DataFrame, *, by=("month",), groups: pd.DataFram
     """
     z = _z(confidence)
     bands = _bands(bands)
-    by = _as_tuple(by)
+    by = as_tuple(by)
     has_nps, has_csat = nps_col in surveys.columns, csat_col in surveys.columns
     if not (has_nps or has_csat):
         require_columns(surveys, [nps_col, csat_col], table="surveys")
@@ -415,7 +379,7 @@ def satisfaction_by(surveys: pd.DataFrame, *, by=("month",), groups: pd.DataFram
         small |= agg["nps_n"].to_numpy() < min_n
     if has_csat:
         out["csat_n"] = agg["csat_n"].astype(int)
-        p, lo, hi = _wilson(agg["csat_satisfied"], agg["csat_n"], z)
+        p, lo, hi = wilson(agg["csat_satisfied"], agg["csat_n"], z)
         out["csat"], out["csat_lower"], out["csat_upper"] = 100 * p, 100 * lo, 100 * hi
         small |= agg["csat_n"].to_numpy() < min_n
     out["small_group"] = small
@@ -676,7 +640,7 @@ def loyalty_by_nps(surveys: pd.DataFrame, transactions: pd.DataFrame, *, lost: p
         "mean_gross_profit": g["gross_profit"].mean(),
     }).reindex(list(NPS_GROUPS))
     agg[["customers", "churned"]] = agg[["customers", "churned"]].fillna(0).astype(int)
-    p, lo, hi = _wilson(agg["churned"], agg["customers"], z)
+    p, lo, hi = wilson(agg["churned"], agg["customers"], z)
     out = pd.DataFrame({
         "nps_group": list(NPS_GROUPS),
         "customers": agg["customers"].to_numpy(),
