@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from crm_lib._errors import fail_rows, require_columns
+from crm_lib._errors import DataError, fail_rows, require_columns
 
 
 def isin(values: pd.Series | pd.Index, allowed) -> np.ndarray:
@@ -89,6 +89,40 @@ def attach_groups(df: pd.DataFrame, by: Sequence[str], groups, *, customer_col: 
               "unique")
     require_columns(out, [customer_col], table=table)
     return out.join(g, on=customer_col)
+
+
+def index_by_customer(df: pd.DataFrame, customer_col: str, table: str) -> pd.DataFrame:
+    """The frame indexed by ``customer_col`` (from a column or the index name), ids unique.
+
+    Returns ``df`` itself when it is already indexed by ``customer_col``.
+
+    Raises
+    ------
+    DataError
+        ``df`` is not a DataFrame, has no ``customer_col``, or has a customer on several rows.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"customer_id": ["a", "b"], "sales": [1.0, 2.0]})
+    >>> index_by_customer(df, "customer_id", "customers")["sales"].to_dict()
+    {'a': 1.0, 'b': 2.0}
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise DataError(f"`{table}` must be a pandas DataFrame, got {type(df).__name__}.")
+    if customer_col in df.columns:
+        out = df.set_index(customer_col)
+    else:
+        if df.index.name != customer_col:
+            require_columns(df, [customer_col], table=table)  # raises: the column is missing
+        out = df
+    dup = out.index.duplicated(keep=False)
+    if dup.any():
+        ids = out.index[dup]
+        raise DataError(
+            f"`{table}` must have one row per customer; {int(dup.sum())} rows share a "
+            f"'{customer_col}' (first: {', '.join(map(repr, ids[:3].tolist()))})."
+        )
+    return out
 
 
 def wilson(k, n, z: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

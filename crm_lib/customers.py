@@ -22,6 +22,7 @@ import pandas as pd
 
 from crm_lib import summary
 from crm_lib._errors import DataError, DataWarning, require_columns, require_one_of
+from crm_lib._frames import index_by_customer
 
 __all__ = [
     "LIFECYCLE_STAGES",
@@ -106,27 +107,6 @@ _EPS = 1e-9
 # --------------------------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------------------------
-
-
-def _per_customer(df: pd.DataFrame, customer_col: str, table: str) -> pd.DataFrame:
-    """The frame indexed by ``customer_col`` (from a column or the index name), ids unique."""
-    if not isinstance(df, pd.DataFrame):
-        raise DataError(f"`{table}` must be a pandas DataFrame, got {type(df).__name__}.")
-    if customer_col in df.columns:
-        out = df.set_index(customer_col)
-    elif df.index.name == customer_col:
-        out = df
-    else:
-        require_columns(df, [customer_col], table=table)
-        out = df
-    dup = out.index.duplicated(keep=False)
-    if dup.any():
-        ids = out.index[dup]
-        raise DataError(
-            f"`{table}` must have one row per customer; {int(dup.sum())} rows share a "
-            f"'{customer_col}' (first: {', '.join(map(repr, ids[:3].tolist()))})."
-        )
-    return out
 
 
 def _as_day(value: object, name: str) -> pd.Timestamp:
@@ -306,12 +286,12 @@ def composition(
     cols = [by] if isinstance(by, str) else list(by)
     if not cols:
         raise DataError("`by` must name at least one column.")
-    cust = _per_customer(customers, customer_col, "customers")
+    cust = index_by_customer(customers, customer_col, "customers")
     require_columns(cust, cols, table="customers")
     frame = cust[cols].astype("object").where(cust[cols].notna(), UNKNOWN).astype("str")
     vcols = list(value_cols) if values is not None else []
     if values is not None:
-        vals = _per_customer(values, customer_col, "values")
+        vals = index_by_customer(values, customer_col, "values")
         require_columns(vals, vcols, table="values")
         for c in vcols:
             if not pd.api.types.is_numeric_dtype(vals[c]):
@@ -413,8 +393,8 @@ def lifecycle(
     """
     r = _check_rules(rules, LIFECYCLE_RULES, "rules")
     end = _as_day(as_of, "as_of")
-    cust = _per_customer(customers, customer_col, "customers")
-    tot = _per_customer(totals, customer_col, "totals")
+    cust = index_by_customer(customers, customer_col, "customers")
+    tot = index_by_customer(totals, customer_col, "totals")
     require_columns(tot, ["first_purchase", "last_purchase", "purchase_days"], table="totals")
     not_yet = 0
     if acquired_col in cust.columns:
@@ -593,7 +573,7 @@ def trading_performance(
     if share_of == "region":
         if customers is None:
             raise DataError("`customers` is required for share_of='region' (it gives the region).")
-        cust = _per_customer(customers, customer_col, "customers")
+        cust = index_by_customer(customers, customer_col, "customers")
         require_columns(cust, [region_col], table="customers")
         out[region_col] = (
             out[customer_col].map(cust[region_col]).astype("object").fillna(UNKNOWN).astype("str")
@@ -700,7 +680,7 @@ def target_attainment(
     if level == "region":
         if customers is None:
             raise DataError("`customers` is required for level='region' (it gives the region).")
-        cust = _per_customer(customers, customer_col, "customers")
+        cust = index_by_customer(customers, customer_col, "customers")
         require_columns(cust, [region_col], table="customers")
         pf[region_col] = pf[customer_col].map(cust[region_col])
     pf["month"] = pd.to_datetime(pf["period"]).dt.to_period("M").dt.start_time
@@ -818,7 +798,7 @@ def cost_to_serve(
         raise DataError(
             f"`rules` gold_share and bottom_share must be shares summing to at most 1, got {g}, {b}."
         )
-    tot = _per_customer(totals, customer_col, "totals")
+    tot = index_by_customer(totals, customer_col, "totals")
     require_columns(tot, ["gross_profit", "return_lines"], table="totals")
     s = _as_day(start, "start") if start is not None else None
     e = _as_day(as_of, "as_of") if as_of is not None else None
@@ -919,7 +899,7 @@ def cross_sell_candidates(
         pt = pt.reset_index()
     require_columns(pt, [customer_col, product_col, "sales"], table="product_totals")
     require_columns(products, [product_col, category_col], table="products")
-    cust = _per_customer(customers, customer_col, "customers")
+    cust = index_by_customer(customers, customer_col, "customers")
     require_columns(cust, pc, table="customers")
     cat_of = products.drop_duplicates(product_col).set_index(product_col)[category_col]
     pairs = pd.DataFrame(
@@ -1024,7 +1004,7 @@ def value_matrix(
             "`quadrants` must name the four (current high, potential high) pairs "
             f"{sorted(keys)}, got {sorted(quadrants)}."
         )
-    ind = _per_customer(indicators, customer_col, "indicators")
+    ind = index_by_customer(indicators, customer_col, "indicators")
     need = [current_col, growth_col, *([wallet_col] if wallet_col else [])]
     require_columns(ind, need, table="indicators")
     cur = ind[current_col].astype("float64")

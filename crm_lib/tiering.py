@@ -21,6 +21,7 @@ import pandas as pd
 
 from crm_lib import customers as _cust
 from crm_lib._errors import DataError, DataWarning, fail_rows, require_columns, require_one_of
+from crm_lib._frames import index_by_customer
 from crm_lib.schema import CREDIT_RATINGS
 
 __all__ = [
@@ -285,27 +286,6 @@ def _check_weights(weights: Mapping[str, float] | Sequence[float]) -> pd.Series:
     return w / w.sum()
 
 
-def _ids_first(df: pd.DataFrame, customer_col: str, table: str) -> pd.DataFrame:
-    """The frame indexed by ``customer_col`` (taken from a column or the index name)."""
-    if not isinstance(df, pd.DataFrame):
-        raise DataError(f"`{table}` must be a pandas DataFrame, got {type(df).__name__}.")
-    if customer_col in df.columns:
-        out = df.set_index(customer_col)
-    elif df.index.name == customer_col:
-        out = df
-    else:
-        require_columns(df, [customer_col], table=table)
-        out = df  # unreachable
-    dup = out.index.duplicated(keep=False)
-    if dup.any():
-        ids = out.index[dup]
-        raise DataError(
-            f"`{table}` must have one row per customer; {int(dup.sum())} rows share a "
-            f"'{customer_col}' (first: {', '.join(map(repr, ids[:3].tolist()))})."
-        )
-    return out
-
-
 def _position_classes(n: int, cum_shares: np.ndarray) -> np.ndarray:
     """Class number (0, 1, ...) of ranked positions 1..n by the share of customers before each.
 
@@ -344,7 +324,7 @@ def abc_values(indicators: pd.DataFrame, *, abc_by: str = "sales",
     [2.0]
     """
     require_one_of("abc_by", abc_by, ABC_VALUES)
-    frame = _ids_first(indicators, customer_col, "indicators")
+    frame = index_by_customer(indicators, customer_col, "indicators")
     require_columns(frame, [abc_by], table="indicators")
     return frame[abc_by].copy()
 
@@ -580,7 +560,7 @@ def pyramid_indicators(
         )
     status = pd.Series("unrated", index=ind.index, dtype="str")
     if customers is not None:
-        cust = _ids_first(customers, customer_col, "customers")
+        cust = index_by_customer(customers, customer_col, "customers")
         if rating_col in cust.columns:
             rating = cust[rating_col].reindex(ind.index)
             known = rating.isin(list(credit_scores)) & rating.notna()
@@ -674,7 +654,7 @@ def pyramid_tiers(
     w = _check_weights(weights)
     sizes, names = _check_tiers(tier_sizes, tier_names)
     require_one_of("normalise", normalise, NORMALISATIONS)
-    frame = _ids_first(indicators, customer_col, "indicators")
+    frame = index_by_customer(indicators, customer_col, "indicators")
     used = [k for k in PYRAMID_INDICATORS if w[k] > 0]
     require_columns(frame, used, table="indicators")
     for k in used:
@@ -952,9 +932,9 @@ def key_accounts(
     if unknown:
         raise DataError(f"`rules` has unknown rule {unknown[0]!r}; expected {sorted(rule_keys)}.")
     r = {**KEY_ACCOUNT_RULES, **dict(rules)}
-    ind = _ids_first(indicators, customer_col, "indicators")
+    ind = index_by_customer(indicators, customer_col, "indicators")
     require_columns(ind, [sales_col, profit_col, growth_col], table="indicators")
-    cust = _ids_first(customers, customer_col, "customers")
+    cust = index_by_customer(customers, customer_col, "customers")
     idx = ind.index
     sales = ind[sales_col].astype("float64").fillna(0.0)
     profit = ind[profit_col].astype("float64").fillna(0.0)
@@ -1091,7 +1071,7 @@ def service_priority(
               f"one of {names}")
     group = tiers.astype("str")
     if customers is not None:
-        cust = _ids_first(customers, customer_col, "customers")
+        cust = index_by_customer(customers, customer_col, "customers")
         require_columns(cust, [blacklisted_col], table="customers")
         black = cust[blacklisted_col].fillna(False).astype(bool)
         black_ids = black.index[black.to_numpy()]

@@ -1,4 +1,4 @@
-"""Tests of the shared frame helpers in crm_lib._frames."""
+"""Tests of the shared frame helpers in crm_lib._frames (grouping, per-customer index, Wilson)."""
 
 import numpy as np
 import pandas as pd
@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from crm_lib._errors import DataError
-from crm_lib._frames import as_tuple, attach_groups, wilson
+from crm_lib._frames import as_tuple, attach_groups, index_by_customer, wilson
 
 Z95 = 1.959963984540054
 
@@ -111,6 +111,40 @@ def test_attach_groups_row_order_independent():
     a = attach_groups(rows, ("region",), _groups(), customer_col="customer_id", table="t")
     b = attach_groups(shuffled, ("region",), _groups(), customer_col="customer_id", table="t")
     pd.testing.assert_frame_equal(a, b.loc[a.index])
+
+
+# --- index_by_customer ---------------------------------------------------------------------------
+
+
+def test_index_by_customer_from_a_column():
+    df = pd.DataFrame({"cid": ["x", "y"], "sales": [1.0, 2.0]})
+    out = index_by_customer(df, "cid", "customers")
+    assert out.index.name == "cid"
+    assert out["sales"].to_dict() == {"x": 1.0, "y": 2.0}
+    assert "cid" in df.columns  # input unchanged
+
+
+def test_index_by_customer_from_the_index_name():
+    df = pd.DataFrame({"sales": [1.0, 2.0]}, index=pd.Index(["x", "y"], name="customer_id"))
+    assert index_by_customer(df, "customer_id", "totals") is df
+
+
+def test_index_by_customer_refuses_other_types():
+    with pytest.raises(DataError, match=r"`indicators` must be a pandas DataFrame, got Series\."):
+        index_by_customer(pd.Series([1.0]), "customer_id", "indicators")
+
+
+def test_index_by_customer_missing_column():
+    df = pd.DataFrame({"sales": [1.0]})
+    with pytest.raises(DataError, match=r"Column 'customer_id' not found in `values`"):
+        index_by_customer(df, "customer_id", "values")
+
+
+def test_index_by_customer_repeated_ids_counts_every_row():
+    df = pd.DataFrame({"customer_id": ["a", "b", "a", "c", "c"], "sales": [1.0] * 5})
+    with pytest.raises(DataError, match=r"`customers` must have one row per customer; 4 rows "
+                                        r"share a 'customer_id' \(first: 'a', 'a', 'c'\)\."):
+        index_by_customer(df, "customer_id", "customers")
 
 
 # --- wilson --------------------------------------------------------------------------------------
