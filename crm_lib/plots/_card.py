@@ -9,8 +9,8 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from crm_lib.labels import label
-from crm_lib.plots._common import _prepare, _text, bar, style_figure
+from crm_lib.plots._common import _prepare, bar, style_figure
+from crm_lib.plots._shared import _t
 
 __all__ = ["card_history", "review_tiers"]
 
@@ -41,12 +41,12 @@ def card_history(history: pd.DataFrame, *, lang: str = "en",
     data = _prepare(history, ["period", "sales", "gross_profit"], table="history", lang=lang)
     fig = go.Figure([
         go.Bar(x=data["period"].tolist(), y=data["sales"].tolist(),
-               name=_text(label("sales", lang))),
+               name=_t("sales", lang)),
         go.Scatter(x=data["period"].tolist(), y=data["gross_profit"].tolist(),
-                   name=_text(label("gross_profit", lang)), mode="lines+markers"),
+                   name=_t("gross_profit", lang), mode="lines+markers"),
     ])
-    fig.update_layout(xaxis={"title": {"text": _text(label("period", lang))}},
-                      yaxis={"title": {"text": _text(label("amount", lang))}},
+    fig.update_layout(xaxis={"title": {"text": _t("period", lang)}},
+                      yaxis={"title": {"text": _t("amount", lang)}},
                       legend={"orientation": "h", "y": -0.2}, height=360)
     return style_figure(fig, title=title, lang=lang)
 

@@ -11,8 +11,8 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from crm_lib._errors import require_columns
-from crm_lib.labels import label
-from crm_lib.plots._common import _labels, _prepare, _text, quadrant_scatter, style_figure
+from crm_lib.plots._common import _labels, _prepare, quadrant_scatter, style_figure
+from crm_lib.plots._shared import _t
 
 __all__ = ["category_margin_bars", "cross_ratio_scatter", "product_mix_bars"]
 
@@ -93,16 +93,16 @@ def category_margin_bars(category_table: pd.DataFrame, *, lang: str = "en",
                     table="category_table", lang=lang)
     x = data["category"].tolist()
     fig = go.Figure([
-        go.Bar(x=x, y=data["sales"].tolist(), name=_text(label("sales", lang))),
-        go.Bar(x=x, y=data["gross_profit"].tolist(), name=_text(label("gross_profit", lang))),
-        go.Scatter(x=x, y=data["gross_margin"].tolist(), name=_text(label("gross_margin", lang)),
+        go.Bar(x=x, y=data["sales"].tolist(), name=_t("sales", lang)),
+        go.Bar(x=x, y=data["gross_profit"].tolist(), name=_t("gross_profit", lang)),
+        go.Scatter(x=x, y=data["gross_margin"].tolist(), name=_t("gross_margin", lang),
                    yaxis="y2", mode="lines+markers"),
     ])
     fig.update_layout(
         barmode="group",
-        xaxis={"title": {"text": _text(label("category", lang))}, "type": "category"},
-        yaxis={"title": {"text": _text(label("amount", lang))}},
-        yaxis2={"title": {"text": _text(label("gross_margin", lang))}, "overlaying": "y",
+        xaxis={"title": {"text": _t("category", lang)}, "type": "category"},
+        yaxis={"title": {"text": _t("amount", lang)}},
+        yaxis2={"title": {"text": _t("gross_margin", lang)}, "overlaying": "y",
                 "side": "right", "tickformat": ".0%", "showgrid": False, "rangemode": "tozero"},
         legend={"orientation": "h", "y": -0.2},
     )
@@ -149,7 +149,7 @@ def product_mix_bars(mix: pd.DataFrame, *, lang: str = "en",
         x=np.full(len(per_customer), 1.02), y=per_customer["customer_id"].tolist(),
         mode="text", text=[f"{m:.0%}" for m in per_customer["customer_margin"]],
         textposition="middle right", showlegend=False,
-        name=_text(label("customer_margin", lang)), hoverinfo="skip"))
+        name=_t("customer_margin", lang), hoverinfo="skip"))
     fig.update_layout(xaxis={"tickformat": ".0%", "range": [0, 1.12]},
                       yaxis={"autorange": "reversed"}, barmode="stack",
                       height=max(300, 60 + 32 * len(order)))

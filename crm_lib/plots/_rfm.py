@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 from crm_lib._errors import DataError, require_columns
 from crm_lib.labels import has_label, label
 from crm_lib.plots._common import _text, style_figure, table
+from crm_lib.plots._shared import _t
 
 __all__ = [
     "rfm_score_bars",
@@ -21,10 +22,6 @@ __all__ = [
 ]
 
 _MEASURE_COLORS = {"r_score": "#1f5f8b", "f_score": "#e07b39", "m_score": "#3a9d5d"}
-
-
-def _t(key: str, lang: str, **kw: object) -> str:
-    return _text(label(key, lang, **kw))
 
 
 def rfm_score_bars(dist: pd.DataFrame, *, lang: str = "en",

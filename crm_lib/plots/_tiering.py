@@ -11,7 +11,8 @@ import plotly.graph_objects as go
 
 from crm_lib._errors import require_columns
 from crm_lib.labels import label
-from crm_lib.plots._common import _text, style_figure
+from crm_lib.plots._common import style_figure
+from crm_lib.plots._shared import _t
 
 __all__ = [
     "abc_pareto",
@@ -25,10 +26,6 @@ __all__ = [
 
 CLASS_COLORS = {"A": "#1f5f8b", "B": "#e07b39", "C": "#9aa5ad"}
 TIER_COLORS = ("#1f5f8b", "#3a9d5d", "#e07b39", "#9aa5ad", "#8e6bb8", "#c0392b")
-
-
-def _t(key: str, lang: str, **kw: object) -> str:
-    return _text(label(key, lang, **kw))
 
 
 def abc_pareto(
