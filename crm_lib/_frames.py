@@ -91,6 +91,34 @@ def attach_groups(df: pd.DataFrame, by: Sequence[str], groups, *, customer_col: 
     return out.join(g, on=customer_col)
 
 
+def date_window(df: pd.DataFrame, date_col: str, *, start, as_of, table: str) -> pd.DataFrame:
+    """The rows of ``df`` dated from ``start`` to ``as_of``, both included (either may be None).
+
+    ``df`` itself when both are None; rows without a date are outside any window.
+
+    Raises
+    ------
+    DataError
+        A bound is given and ``df`` has no ``date_col`` (names ``table``).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"date": pd.to_datetime(["2026-01-31", "2026-02-01", "2026-03-01"])})
+    >>> date_window(df, "date", start="2026-02-01", as_of="2026-02-28", table="t").index.tolist()
+    [1]
+    """
+    if start is None and as_of is None:
+        return df
+    require_columns(df, [date_col], table=table)
+    d = pd.to_datetime(df[date_col])
+    keep = pd.Series(True, index=df.index)
+    if start is not None:
+        keep &= d >= pd.Timestamp(start)
+    if as_of is not None:
+        keep &= d <= pd.Timestamp(as_of)
+    return df[keep]
+
+
 def index_by_customer(df: pd.DataFrame, customer_col: str, table: str) -> pd.DataFrame:
     """The frame indexed by ``customer_col`` (from a column or the index name), ids unique.
 

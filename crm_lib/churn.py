@@ -42,7 +42,7 @@ import pandas as pd
 
 from crm_lib import summary
 from crm_lib._errors import DataError, DataWarning, fail_rows, require_columns, require_one_of
-from crm_lib._frames import as_tuple, attach_groups
+from crm_lib._frames import as_tuple, attach_groups, date_window
 from crm_lib.schema import LOSS_REASONS, REFERENCE_LOSS_SHARES
 
 __all__ = [
@@ -346,16 +346,8 @@ def churn_reasons(lost_customers: pd.DataFrame, *, by=None, groups=None,
     by = as_tuple(by)
     require_columns(lost_customers, [customer_col, reason_col], table="lost_customers")
     _check_reasons(lost_customers, reasons, reason_col)
-    df = lost_customers
-    if start is not None or as_of is not None:
-        require_columns(df, [lost_on_col], table="lost_customers")
-        d = pd.to_datetime(df[lost_on_col])
-        keep = pd.Series(True, index=df.index)
-        if start is not None:
-            keep &= d >= pd.Timestamp(start)
-        if as_of is not None:
-            keep &= d <= pd.Timestamp(as_of)
-        df = df[keep]
+    df = date_window(lost_customers, lost_on_col, start=start, as_of=as_of,
+                     table="lost_customers")
     df = attach_groups(df, by, groups, customer_col=customer_col, table="lost_customers")
     order = list(reasons)
     if by:

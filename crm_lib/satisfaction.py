@@ -32,7 +32,7 @@ from scipy import stats
 
 from crm_lib import summary
 from crm_lib._errors import DataError, DataWarning, fail_rows, require_columns, require_one_of
-from crm_lib._frames import as_tuple, attach_groups, wilson
+from crm_lib._frames import as_tuple, attach_groups, date_window, wilson
 from crm_lib.schema import SATISFACTION_FACTORS
 
 __all__ = [
@@ -350,8 +350,8 @@ def satisfaction_by(surveys: pd.DataFrame, *, by=("month",), groups: pd.DataFram
     has_nps, has_csat = nps_col in surveys.columns, csat_col in surveys.columns
     if not (has_nps or has_csat):
         require_columns(surveys, [nps_col, csat_col], table="surveys")
-    df = _attach(_window(surveys, start, as_of, date_col), by, groups,
-                 customer_col=customer_col, table="surveys",
+    df = date_window(surveys, date_col, start=start, as_of=as_of, table="surveys")
+    df = _attach(df, by, groups, customer_col=customer_col, table="surveys",
                  date_col=date_col, freq=freq)
     work = pd.DataFrame({c: df[c] for c in by}, index=df.index)
     work["responses"] = 1
@@ -387,20 +387,6 @@ def satisfaction_by(surveys: pd.DataFrame, *, by=("month",), groups: pd.DataFram
 
 
 # --- service quality ---------------------------------------------------------------------------
-
-
-def _window(df: pd.DataFrame, start, as_of, date_col: str) -> pd.DataFrame:
-    """Rows dated from ``start`` to ``as_of`` (either may be None)."""
-    if start is None and as_of is None:
-        return df
-    require_columns(df, [date_col], table="surveys")
-    d = pd.to_datetime(df[date_col])
-    keep = pd.Series(True, index=df.index)
-    if start is not None:
-        keep &= d >= pd.Timestamp(start)
-    if as_of is not None:
-        keep &= d <= pd.Timestamp(as_of)
-    return df[keep]
 
 
 def _factor_frame(surveys: pd.DataFrame, factors: Sequence[str], prefixes: Sequence[str]
@@ -461,7 +447,7 @@ def quality_gaps(surveys: pd.DataFrame, *, factors: Sequence[str] = SATISFACTION
     """
     z_conf = _z(confidence)  # validates confidence
     del z_conf
-    surveys = _window(surveys, start, as_of, date_col)
+    surveys = date_window(surveys, date_col, start=start, as_of=as_of, table="surveys")
     present, fr = _factor_frame(surveys, factors, (expectation_prefix, perception_prefix))
     e, p = fr[expectation_prefix], fr[perception_prefix]
     paired = e.notna() & p.notna()
@@ -519,7 +505,7 @@ def importance_performance(surveys: pd.DataFrame, *, factors: Sequence[str] = SA
     ['concentrate here', 'possible overkill']
     """
     require_one_of("importance", importance, ("stated", "derived"))
-    surveys = _window(surveys, start, as_of, date_col)
+    surveys = date_window(surveys, date_col, start=start, as_of=as_of, table="surveys")
     if importance == "stated":
         present, fr = _factor_frame(surveys, factors, (importance_prefix, perception_prefix))
         imp = fr[importance_prefix].mean()

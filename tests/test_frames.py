@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from crm_lib._errors import DataError
-from crm_lib._frames import as_tuple, attach_groups, index_by_customer, wilson
+from crm_lib._frames import as_tuple, attach_groups, date_window, index_by_customer, wilson
 
 Z95 = 1.959963984540054
 
@@ -185,3 +185,41 @@ def test_wilson_interval_contains_the_share_within_0_1(pairs, z):
     np.testing.assert_allclose(p, k / n)
     assert (lo >= 0).all() and (hi <= 1).all()
     assert (lo <= p + 1e-12).all() and (p <= hi + 1e-12).all()
+
+
+# --- date_window ---------------------------------------------------------------------------------
+
+
+def _dated():
+    return pd.DataFrame({"lost_on": pd.to_datetime(["2026-01-31", "2026-02-01", None,
+                                                    "2026-02-28", "2026-03-01"])})
+
+
+def test_date_window_includes_both_bounds_and_drops_undated_rows():
+    out = date_window(_dated(), "lost_on", start="2026-02-01", as_of="2026-02-28", table="t")
+    assert out.index.tolist() == [1, 3]
+
+
+def test_date_window_one_sided():
+    assert date_window(_dated(), "lost_on", start="2026-02-28", as_of=None,
+                       table="t").index.tolist() == [3, 4]
+    assert date_window(_dated(), "lost_on", start=None, as_of="2026-01-31",
+                       table="t").index.tolist() == [0]
+
+
+def test_date_window_without_bounds_returns_the_table_as_is():
+    df = _dated().drop(columns="lost_on")  # no date column needed then
+    assert date_window(df, "lost_on", start=None, as_of=None, table="t") is df
+
+
+def test_date_window_leaves_the_input_unchanged():
+    df = _dated()
+    before = df.copy()
+    date_window(df, "lost_on", start="2026-02-01", as_of=None, table="t")
+    pd.testing.assert_frame_equal(df, before)
+
+
+def test_date_window_needs_the_date_column():
+    df = pd.DataFrame({"customer_id": ["a"]})
+    with pytest.raises(DataError, match=r"Column 'date' not found in `surveys`"):
+        date_window(df, "date", start="2026-01-01", as_of=None, table="surveys")
