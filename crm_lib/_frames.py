@@ -153,6 +153,23 @@ def index_by_customer(df: pd.DataFrame, customer_col: str, table: str) -> pd.Dat
     return out
 
 
+def largest_first(df: pd.DataFrame, values) -> pd.DataFrame:
+    """The rows of ``df`` by ``values`` (one per row), largest first, ties by index ascending.
+
+    The index (the customer id, unique) breaks ties, so a ranking does not depend on row order;
+    missing values go last.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"v": [1.0, 3.0, 1.0]}, index=["c", "b", "a"])
+    >>> largest_first(df, df["v"]).index.tolist()
+    ['b', 'a', 'c']
+    """
+    order = pd.DataFrame({"_id": df.index.to_numpy(), "_v": np.asarray(values)})
+    order = order.sort_values(["_v", "_id"], ascending=[False, True])
+    return df.loc[order["_id"].to_numpy()]
+
+
 def wilson(k, n, z: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Share ``k / n`` and its Wilson score interval (all in 0-1); NaN where ``n == 0``.
 

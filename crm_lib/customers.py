@@ -22,7 +22,7 @@ import pandas as pd
 
 from crm_lib import summary
 from crm_lib._errors import DataError, DataWarning, require_columns, require_one_of
-from crm_lib._frames import index_by_customer
+from crm_lib._frames import index_by_customer, largest_first
 
 __all__ = [
     "LIFECYCLE_STAGES",
@@ -820,9 +820,7 @@ def cost_to_serve(
         + out["visits"] * uc["visit"]
     ).astype("float64")
     out["net_profit"] = out["gross_profit"] - out["cost_to_serve"]
-    order = pd.DataFrame({"_id": out.index.to_numpy(), "_v": out["net_profit"].to_numpy()})
-    order = order.sort_values(["_v", "_id"], ascending=[False, True])
-    out = out.loc[order["_id"].to_numpy()]
+    out = largest_first(out, out["net_profit"].to_numpy())
     n = len(out)
     out["rank"] = np.arange(1, n + 1)
     gold = _positions_from_top(n, g)

@@ -21,7 +21,7 @@ import pandas as pd
 
 from crm_lib import customers as _cust
 from crm_lib._errors import DataError, DataWarning, fail_rows, require_columns, require_one_of
-from crm_lib._frames import index_by_customer
+from crm_lib._frames import index_by_customer, largest_first
 from crm_lib.schema import CREDIT_RATINGS
 
 __all__ = [
@@ -672,9 +672,7 @@ def pyramid_tiers(
         out[f"{k}_norm"] = z
         score = score + w[k] * z
     out["score"] = score
-    order = pd.DataFrame({"_id": out.index.to_numpy(), "_s": score.to_numpy()})
-    order = order.sort_values(["_s", "_id"], ascending=[False, True])
-    out = out.loc[order["_id"].to_numpy()]
+    out = largest_first(out, score.to_numpy())
     n = len(out)
     out["rank"] = np.arange(1, n + 1)
     cls = _position_classes(n, np.cumsum(sizes))

@@ -7,7 +7,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from crm_lib._errors import DataError
-from crm_lib._frames import as_tuple, attach_groups, date_window, index_by_customer, wilson
+from crm_lib._frames import (
+    as_tuple,
+    attach_groups,
+    date_window,
+    index_by_customer,
+    largest_first,
+    wilson,
+)
 
 Z95 = 1.959963984540054
 
@@ -223,3 +230,28 @@ def test_date_window_needs_the_date_column():
     df = pd.DataFrame({"customer_id": ["a"]})
     with pytest.raises(DataError, match=r"Column 'date' not found in `surveys`"):
         date_window(df, "date", start="2026-01-01", as_of=None, table="surveys")
+
+
+# --- largest_first -------------------------------------------------------------------------------
+
+
+def test_largest_first_breaks_ties_by_id_and_puts_missing_last():
+    df = pd.DataFrame({"v": [2.0, np.nan, 5.0, 2.0]}, index=["d", "a", "c", "b"])
+    out = largest_first(df, df["v"].to_numpy())
+    assert out.index.tolist() == ["c", "b", "d", "a"]
+    assert out["v"].tolist()[:3] == [5.0, 2.0, 2.0]
+    assert df.index.tolist() == ["d", "a", "c", "b"]  # input unchanged
+
+
+@given(st.lists(st.integers(-3, 3), min_size=1, max_size=30), st.randoms(use_true_random=False))
+def test_largest_first_does_not_depend_on_row_order(values, rnd):
+    ids = [f"c{i:02d}" for i in range(len(values))]
+    df = pd.DataFrame({"v": values}, index=ids)
+    perm = list(range(len(values)))
+    rnd.shuffle(perm)
+    shuffled = df.iloc[perm]
+    a = largest_first(df, df["v"].to_numpy())
+    b = largest_first(shuffled, shuffled["v"].to_numpy())
+    assert a.index.tolist() == b.index.tolist()
+    expected = sorted(ids, key=lambda i: (-df.at[i, "v"], i))
+    assert a.index.tolist() == expected
