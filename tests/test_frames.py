@@ -1,4 +1,4 @@
-"""Tests of the shared frame helpers in crm_lib._frames (grouping, per-customer index, Wilson)."""
+"""Tests of the frame helpers the analysis modules share (crm_lib._frames)."""
 
 import numpy as np
 import pandas as pd
