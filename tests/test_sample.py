@@ -72,6 +72,11 @@ def medium():
     return generate(3000, seed=11)
 
 
+@pytest.fixture(scope="module")
+def large():
+    return generate(20000, seed=5)
+
+
 def _files(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
@@ -233,6 +238,7 @@ def test_order_lines(small):
     buys = t[t["quantity"] > 0]
     lines = buys.groupby("order_id").size()
     assert lines.between(1, 3).all() and set(lines) == {1, 2, 3}
+    assert not buys.duplicated(["order_id", "product_id"]).any()   # a product once per order
     assert buys.groupby("order_id")["date"].nunique().eq(1).all()
     assert buys.groupby("order_id")["customer_id"].nunique().eq(1).all()
     # cost from the products' unit costs
@@ -240,6 +246,52 @@ def test_order_lines(small):
     np.testing.assert_allclose(buys["cost"], (buys["quantity"] * p.loc[buys["product_id"], "unit_cost"]
                                               .to_numpy()).round(2), atol=0.006)
     assert (buys["quantity"] == buys["quantity"].round()).all()
+
+
+def test_one_purchase_order_per_customer_and_day(medium):
+    # the day is the unit of the process: a daily summary sees every order as a purchase day
+    t = medium["transactions"]
+    buys = t[t["quantity"] > 0]
+    per_day = buys.groupby(["customer_id", "date"])["order_id"].nunique()
+    assert len(per_day) > 10_000 and per_day.max() == 1
+    assert medium.truth["bgnbd"]["orders_per_customer_and_day"] == 1
+    assert len(per_day) == buys["order_id"].nunique() == medium.truth["orders_total"]
+
+
+def test_distinct_days_by_hand():
+    from crm_lib.sample import _distinct_days
+
+    t = np.array([0.2, 0.4, 0.45,    # all nearest to day 0 (the first purchase): 1, 2, 3
+                  2.6, 2.8, 2.9,     # all nearest to day 3 = T: moved back to 1, 2, 3
+                  1.4, 1.6,          # days 1 and 2, nothing to move
+                  0.7, 5.2, 5.4])    # 1, 5 and 5 -> 6
+    counts = np.array([3, 3, 2, 3])
+    T = np.array([5, 3, 10, 10])
+    group = np.repeat(np.arange(4), counts)
+    assert _distinct_days(t, group, counts, T).tolist() == [1, 2, 3, 1, 2, 3, 1, 2, 1, 5, 6]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 30), st.lists(st.floats(1e-6, 1.0), max_size=12)),
+                min_size=1, max_size=8))
+def test_distinct_days_keep_order_and_count_and_stay_in_the_window(groups):
+    from crm_lib.sample import _distinct_days
+
+    T = np.array([g[0] for g in groups])
+    counts = np.array([min(len(g[1]), g[0]) for g in groups])
+    t = np.concatenate([np.sort(np.array(g[1][:c]) * T_) for g, c, T_ in zip(groups, counts, T,
+                                                                            strict=True)]
+                       + [np.zeros(0)])
+    group = np.repeat(np.arange(len(groups)), counts)
+    d = _distinct_days(t, group, counts, T)
+    assert len(d) == len(t)
+    assert ((d >= 1) & (d <= T[group])).all()
+    same = group[1:] == group[:-1]
+    assert (d[1:][same] > d[:-1][same]).all()           # distinct and in order
+    near = np.rint(t)
+    ok = (near >= 1) & (near <= T[group])
+    if ok.all() and (near[1:][same] > near[:-1][same]).all():
+        assert (d == near).all()                         # nothing moves without need
 
 
 def test_lost_customers_lost_after_their_last_purchase(small):
@@ -430,8 +482,8 @@ def _repeat_orders(company):
 
 
 @pytest.mark.slow
-def test_repeat_purchases_match_the_bgnbd_expectation():
-    x, T = _repeat_orders(generate(20000, seed=5))
+def test_repeat_purchases_match_the_bgnbd_expectation(large):
+    x, T = _repeat_orders(large)
     expected = expected_repeat_purchases(T).mean()
     se = x.std() / np.sqrt(len(x))
     assert abs(x.mean() - expected) < 4 * se
@@ -460,35 +512,49 @@ def _gg_nll(log_params, m, f):
              + (px - 1) * np.log(m) + px * np.log(f) - (px + q) * np.log(v + f * m)).sum()
 
 
+def _fit_with_standard_errors(nll, start, args):
+    """Maximum likelihood in log parameters; standard errors of the natural parameters from a
+    central-difference Hessian of the negative log-likelihood (the observed information)."""
+    fit = optimize.minimize(nll, np.log(start), args=args, method="Nelder-Mead",
+                            options={"maxiter": 8000, "xatol": 1e-8, "fatol": 1e-8})
+    theta = np.exp(fit.x)
+    k = len(theta)
+    h = theta * 1e-4
+    f = lambda v: nll(np.log(v), *args)  # noqa: E731
+    hess = np.empty((k, k))
+    for i in range(k):
+        for j in range(k):
+            ei, ej = np.eye(k)[i] * h[i], np.eye(k)[j] * h[j]
+            hess[i, j] = (f(theta + ei + ej) - f(theta + ei - ej) - f(theta - ei + ej)
+                          + f(theta - ei - ej)) / (4 * h[i] * h[j])
+    return theta, np.sqrt(np.diag(np.linalg.inv(hess)))
+
+
 @pytest.mark.slow
-def test_a_fit_on_the_generated_orders_recovers_the_truth():
-    company = generate(20000, seed=5)
-    t = company["transactions"]
+def test_a_fit_on_the_purchase_days_recovers_the_truth_within_three_standard_errors(large):
+    t = large["transactions"]
     buys = t[t["quantity"] > 0]
-    # per order (the process's unit; a daily summary would merge same-day orders)
-    orders = buys.groupby(["customer_id", "order_id"], sort=False).agg(
-        date=("date", "first"), value=("amount", "sum")).reset_index()
-    orders = orders.sort_values(["customer_id", "date", "order_id"])
-    g = orders.groupby("customer_id")
+    # per purchase day, as a daily summary counts them; the same as per order (one a day)
+    days = buys.groupby(["customer_id", "date"]).agg(value=("amount", "sum"),
+                                                      orders=("order_id", "nunique"))
+    assert (days["orders"] == 1).all()
+    days = days.reset_index()
+    g = days.groupby("customer_id")
     first, last = g["date"].min(), g["date"].max()
     x = g.size().to_numpy(float) - 1
     t_x = (last - first).dt.days.to_numpy(float)
     T = (END - first).dt.days.to_numpy(float)
-    fit = optimize.minimize(_bgnbd_nll, np.log([1.0, 10.0, 1.0, 1.0]), args=(x, t_x, T),
-                            method="Nelder-Mead",
-                            options={"maxiter": 4000, "xatol": 1e-6, "fatol": 1e-6})
-    est = dict(zip("r alpha a b".split(), np.exp(fit.x), strict=True))
-    for name, value in est.items():
-        assert value == pytest.approx(BGNBD[name], rel=0.15), (name, value)
-    assert est["r"] / est["alpha"] == pytest.approx(BGNBD["r"] / BGNBD["alpha"], rel=0.05)
-    # Gamma-Gamma on the mean value of each customer's repeat orders
-    rep = orders[g.cumcount().to_numpy() > 0].groupby("customer_id")["value"].agg(["mean", "size"])
-    fit = optimize.minimize(_gg_nll, np.log([2.0, 2.0, 100.0]),
-                            args=(rep["mean"].to_numpy(), rep["size"].to_numpy(float)),
-                            method="Nelder-Mead", options={"maxiter": 4000})
-    est = dict(zip("pqv", np.exp(fit.x), strict=True))
-    for name, value in est.items():
-        assert value == pytest.approx(GAMMA_GAMMA[name], rel=0.15), (name, value)
+    est, se = _fit_with_standard_errors(_bgnbd_nll, [1.0, 10.0, 1.0, 1.0], (x, t_x, T))
+    for name, value, s_e in zip("r alpha a b".split(), est, se, strict=True):
+        assert abs(value - BGNBD[name]) < 3 * s_e, (name, value, s_e)
+        assert s_e < 0.1 * BGNBD[name], (name, s_e)       # and the check is informative
+    # Gamma-Gamma on the mean value of each customer's repeat days
+    rep = days[g.cumcount().to_numpy() > 0].groupby("customer_id")["value"].agg(["mean", "size"])
+    est, se = _fit_with_standard_errors(_gg_nll, [2.0, 2.0, 100.0],
+                                        (rep["mean"].to_numpy(), rep["size"].to_numpy(float)))
+    for name, value, s_e in zip("pqv", est, se, strict=True):
+        assert abs(value - GAMMA_GAMMA[name]) < 3 * s_e, (name, value, s_e)
+        assert s_e < 0.1 * GAMMA_GAMMA[name], (name, s_e)
 
 
 def test_expected_repeat_purchases_against_simulation():
