@@ -759,13 +759,14 @@ def test_recovers_the_truth_of_the_embedded_sample():
     ds = crm.load_dataset(folder)
     s, bg, gg = _fit_purchases(ds.transactions, truth["end"])
     assert truth["bgnbd"]["period"] == "day" and s.attrs["freq"] == "D"
-    # Within three standard errors, plus for the BG/NBD an allowance of 10 % for the generator's
-    # flooring of purchase times to whole days and the merging of same-day orders into one
-    # purchase day (TRUTH.json: same_day_note), a bias of the data, not of the fit.
+    # the generator places at most one order per customer and day (TRUTH.json:
+    # orders_per_customer_and_day), so the daily summary counts every repeat order
+    assert truth["bgnbd"]["orders_per_customer_and_day"] == 1
+    assert s["frequency"].sum() == truth["orders_total"] - len(s)
     for name, est in bg.params_.items():
         true = truth["bgnbd"][name]
-        tol = 3 * bg.standard_errors_[name] + 0.1 * true
-        assert abs(est - true) < tol, (name, est, true, bg.standard_errors_[name])
+        assert abs(est - true) < 3 * bg.standard_errors_[name], (
+            name, est, true, bg.standard_errors_[name])
     # On 3 000 customers p and v of the Gamma-Gamma are strongly correlated (only their product
     # is well determined): check q and the mean spend p v / (q - 1), whose standard error comes
     # from the covariance matrix by the delta method.
@@ -779,22 +780,20 @@ def test_recovers_the_truth_of_the_embedded_sample():
 
 @pytest.mark.slow
 def test_recovers_the_generator_truth_on_a_large_draw():
+    # On 50 000 customers the standard errors are about 1 % of r and alpha, 2-4 % of a, b, p and
+    # v: the check is sharp. The day rounding of purchase times (TRUTH.json: purchase_times)
+    # moves the fit by well under one of these standard errors (docs/sample.md), so the
+    # tolerance is the plain three standard errors of every parameter.
     from crm_lib.sample import generate
 
-    company = generate(20_000, seed=1)
+    company = generate(50_000, seed=1)
     truth = company.truth
     _, bg, gg = _fit_purchases(company["transactions"], truth["end"])
-    for name, est in gg.params_.items():
-        true = truth["gamma_gamma"][name]
-        assert abs(est - true) < 3 * gg.standard_errors_[name], (name, est, true)
-    # The generator floors purchase times to the calendar day and a daily summary merges
-    # same-day orders (TRUTH.json: same_day_note), which lowers the repeat counts by about 3 %:
-    # on 20 000 customers that bias is several standard errors for r and alpha, so the
-    # BG/NBD check is relative here (the exact-process recovery is tested above).
-    for name, est in bg.params_.items():
-        assert est == pytest.approx(truth["bgnbd"][name], rel=0.1), name
-    rate = bg.params_["r"] / bg.params_["alpha"]
-    assert rate == pytest.approx(truth["bgnbd"]["r"] / truth["bgnbd"]["alpha"], rel=0.05)
+    for model, true_params in ((bg, truth["bgnbd"]), (gg, truth["gamma_gamma"])):
+        for name, est in model.params_.items():
+            true, se = true_params[name], model.standard_errors_[name]
+            assert abs(est - true) < 3 * se, (name, est, true, se)
+            assert se < 0.05 * true, (name, se)     # the draw is large enough to tell
 
 
 def test_top_customers_groups_and_unit():
