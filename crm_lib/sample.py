@@ -76,6 +76,15 @@ POTENTIAL_SHARE = 0.03
 LOST_RECORDED_SHARE = 0.8
 #: Correlation between the latent loyalty (which sets the dropout p) and survey satisfaction.
 SATISFACTION_LOYALTY_CORRELATION = 0.6
+#: Probability that an order leads to a complaint, for a customer of average loyalty; it is
+#: multiplied by exp(-COMPLAINT_LOYALTY_EFFECT * loyalty score), so less loyal customers complain
+#: more. About 2.5-3 % of buying customers complain over the default history, so the course's
+#: iceberg (26 silent unhappy customers per complainant) fits in the customer base.
+COMPLAINT_RATE = 0.0033
+COMPLAINT_LOYALTY_EFFECT = 0.8
+#: Shape of each customer's Gamma(shape, mean 1) proneness to complain, a further factor of the
+#: probability: small shapes concentrate the complaints on fewer customers (repeat complainers).
+COMPLAINT_PRONENESS_SHAPE = 0.3
 
 TABLES = (
     "customers", "transactions", "products", "complaints", "surveys", "lost_customers",
@@ -563,6 +572,7 @@ def generate(customers: int = 3000, *, seed: int = 42, start: str = DEFAULT_STAR
         "targets": targets,
     }
     n_repeat = n_orders - len(buyers)
+    n_complainants = int(complaints["customer_id"].nunique())
     truth = {
         "generator": "crm_lib.sample",
         "customers": n,
@@ -644,6 +654,13 @@ def generate(customers: int = 3000, *, seed: int = 42, start: str = DEFAULT_STAR
             "patience_seconds_mean": 240.0,
         },
         "complaints": {
+            "probability_per_order": (
+                f"{COMPLAINT_RATE} x proneness x exp(-{COMPLAINT_LOYALTY_EFFECT} z_loyal), "
+                f"proneness ~ Gamma(shape {COMPLAINT_PRONENESS_SHAPE}, mean 1) per customer, "
+                "z_loyal the loyalty score (see satisfaction)"),
+            "complainants": n_complainants,
+            "complainants_share_of_buying_customers": round(
+                n_complainants / max(len(buyers), 1), 4),
             "category_shares": dict(_COMPLAINT_CATEGORIES),
             "steps_in_order": True,
             "satisfied_after": "asked only when step 7 'check' is done (steps_done >= 7)",
@@ -896,7 +913,9 @@ def _customers(rng, n, d0, horizon, z_spend, z_pay, potential, acq_day, width_c)
 
 def _complaints(rng, d0, horizon, o_cust, o_day, o_prod, z_loyal, width_c, prod_ids, width_o):
     # each order may lead to a complaint; less loyal customers complain more
-    prob = 0.015 * np.exp(-0.5 * z_loyal[o_cust])
+    k = COMPLAINT_PRONENESS_SHAPE
+    prone = rng.gamma(k, 1.0 / k, len(z_loyal))
+    prob = np.minimum(COMPLAINT_RATE * prone * np.exp(-COMPLAINT_LOYALTY_EFFECT * z_loyal), 1.0)[o_cust]
     idx = np.flatnonzero(rng.random(len(o_cust)) < prob)
     day = o_day[idx] + np.minimum(np.floor(rng.exponential(4.0, len(idx))), 30).astype(np.int64)
     keep = day <= horizon

@@ -389,6 +389,22 @@ def test_complaints_have_the_rarer_cases(medium):
     assert set(c["category"]) == {"quality", "contract", "transport", "service"}
 
 
+def test_complaints_are_rare_enough_for_the_iceberg(medium):
+    from crm_lib.complaints import ICEBERG_RATIO
+
+    c, t = medium["complaints"], medium["transactions"]
+    buyers = t["customer_id"].nunique()
+    per = c.groupby("customer_id").size()
+    assert 0.015 <= len(per) / buyers <= 0.04          # about 2.5-3 % of buying customers
+    assert (per >= 2).sum() >= 3                         # some repeat complainers
+    assert c["opened_at"].dt.to_period("M").nunique() >= 24   # most months have complaints
+    # a year of complainants times the course's iceberg ratio fits in the customer base
+    year = c.loc[c["opened_at"] > END - pd.Timedelta(days=365), "customer_id"].nunique()
+    assert year > 0
+    assert year * ICEBERG_RATIO < len(medium["customers"]) - year
+    assert medium.truth["complaints"]["complainants"] == len(per)
+
+
 def test_customer_kinds_and_their_attributes(small):
     cu = small["customers"]
     ind, comp = cu[cu["kind"] == "individual"], cu[cu["kind"] == "company"]
@@ -555,6 +571,17 @@ def test_a_fit_on_the_purchase_days_recovers_the_truth_within_three_standard_err
     for name, value, s_e in zip("pqv", est, se, strict=True):
         assert abs(value - GAMMA_GAMMA[name]) < 3 * s_e, (name, value, s_e)
         assert s_e < 0.1 * GAMMA_GAMMA[name], (name, s_e)
+
+
+@pytest.mark.slow
+def test_complainants_are_less_loyal_and_churn_more(large):
+    c, lost = large["complaints"], large["lost_customers"]
+    buyers = large["transactions"]["customer_id"].unique()
+    complained = np.isin(buyers, c["customer_id"].unique())
+    was_lost = np.isin(buyers, lost["customer_id"])
+    p1, p0 = was_lost[complained].mean(), was_lost[~complained].mean()
+    se = np.sqrt(p1 * (1 - p1) / complained.sum() + p0 * (1 - p0) / (~complained).sum())
+    assert p1 - p0 > 3 * se, (p1, p0, se)
 
 
 def test_expected_repeat_purchases_against_simulation():
