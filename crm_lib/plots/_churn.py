@@ -10,12 +10,10 @@ import plotly.graph_objects as go
 from crm_lib._errors import require_columns
 from crm_lib.labels import label, localize
 from crm_lib.plots._common import COLORWAY, _text, heatmap, style_figure
+from crm_lib.plots._shared import _t
 
 __all__ = ["churn_note", "reasons_vs_reference", "retention_heatmap", "survival_chart"]
 
-
-def _t(key: str, lang: str, **kw: object) -> str:
-    return _text(label(key, lang, **kw))
 
 
 def churn_note(key: str, *, lang: str = "en", **values: object):

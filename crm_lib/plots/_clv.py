@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 from crm_lib._errors import require_columns
 from crm_lib.labels import has_label, label
 from crm_lib.plots._common import COLORWAY, _text, style_figure, table
+from crm_lib.plots._shared import _t
 
 __all__ = [
     "clv_by_group_bars",
@@ -24,9 +25,6 @@ __all__ = [
     "clv_top_customers",
 ]
 
-
-def _t(key: str, lang: str, **kw: object) -> str:
-    return _text(label(key, lang, **kw))
 
 
 def _names(df: pd.DataFrame, label_col: str | None) -> np.ndarray:

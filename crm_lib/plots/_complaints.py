@@ -11,12 +11,10 @@ from plotly.subplots import make_subplots
 from crm_lib._errors import require_columns
 from crm_lib.labels import label, localize
 from crm_lib.plots._common import COLORWAY, _text, style_figure
+from crm_lib.plots._shared import _t
 
 __all__ = ["complaints_note", "iceberg_chart", "sla_chart", "steps_funnel"]
 
-
-def _t(key: str, lang: str, **kw: object) -> str:
-    return _text(label(key, lang, **kw))
 
 
 def complaints_note(key: str, *, lang: str = "en", **values: object):

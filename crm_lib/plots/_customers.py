@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 from crm_lib._errors import require_columns
 from crm_lib.labels import label, localize
 from crm_lib.plots._common import _escape_frame, _text, quadrant_scatter, style_figure
+from crm_lib.plots._shared import _t
 
 __all__ = [
     "composition_bars",
@@ -23,9 +24,6 @@ __all__ = [
     "value_matrix_chart",
 ]
 
-
-def _t(key: str, lang: str, **kw: object) -> str:
-    return _text(label(key, lang, **kw))
 
 
 def composition_bars(

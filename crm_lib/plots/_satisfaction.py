@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 from crm_lib._errors import require_columns
 from crm_lib.labels import label, localize
 from crm_lib.plots._common import COLORWAY, _text, quadrant_scatter, style_figure
+from crm_lib.plots._shared import _t
 
 __all__ = ["IPA_LABELS", "gap_bars", "ipa_map", "satisfaction_note", "score_bars"]
 
@@ -22,9 +23,6 @@ IPA_LABELS = MappingProxyType({"high_high": "keep up the good work", "high_low":
 
 _SMALL_COLOR = "#c8cdd2"
 
-
-def _t(key: str, lang: str, **kw: object) -> str:
-    return _text(label(key, lang, **kw))
 
 
 def satisfaction_note(key: str, *, lang: str = "en", **values: object):
