@@ -102,7 +102,7 @@ def main() -> int:
     print("## Report batch (`bench/bench_report.py`)\n")
     print(f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, the sample company (`{Path(args.data).name}`); "
-          f"the machine was shared with other work, so treat the figures as upper bounds.\n")
+          f"load average before the start {os.getloadavg()[0]:.2f}.\n")
     print("Cost of one notebook run before it does any work (median of "
           f"{args.repeat} papermill runs of a one-cell notebook, seconds):\n")
     print("| what | median | min | max |\n|---|---|---|---|")
@@ -110,7 +110,7 @@ def main() -> int:
         print(f"| {name} | {statistics.median(t):.2f} | {min(t):.2f} | {max(t):.2f} |")
     print(f"\n{len(months)}-month batch ({months[0]} … {months[-1]}) of {len(notebooks)} notebooks "
           f"({runs} notebook runs), `--jobs {args.jobs}`: **{wall:.0f} s wall time** "
-          f"({wall / max(runs, 1):.1f} s per notebook run; exit status {proc.returncode}"
+          f"({wall / max(runs, 1):.1f} s of wall time per notebook run; exit status {proc.returncode}"
           f"{', ' + str(len(failed)) + ' failed' if failed else ''}).\n")
     print("| notebook | median run (s) | max run (s) |\n|---|---|---|")
     for name in notebooks:
@@ -118,6 +118,8 @@ def main() -> int:
         print(f"| {name} | {statistics.median(t):.1f} | {max(t):.1f} |")
     if failed:
         print("\nFailed runs: " + "; ".join(failed[:10]))
+    size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
+    print(f"\nThe {len(months)} month folders take {size / 1e6:.0f} MB.")
     print("\nRun times are per notebook inside its worker (kernel start to HTML written); with two "
           "workers two notebooks run at once, so the wall time is about half their sum.")
     return 0
