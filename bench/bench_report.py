@@ -66,6 +66,7 @@ def main() -> int:
     p.add_argument("--repeat", type=int, default=5, help="runs of each start-up probe")
     p.add_argument("--out", default=str(ROOT / "bench" / "out" / "reports"))
     args = p.parse_args()
+    load_before = os.getloadavg()[0]
 
     probes = {
         "kernel start-up and shutdown (papermill, an empty cell)": "pass",
@@ -102,7 +103,7 @@ def main() -> int:
     print("## Report batch (`bench/bench_report.py`)\n")
     print(f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, the sample company (`{Path(args.data).name}`); "
-          f"load average before the start {os.getloadavg()[0]:.2f}.\n")
+          f"load average before the start {load_before:.2f}.\n")
     print("Cost of one notebook run before it does any work (median of "
           f"{args.repeat} papermill runs of a one-cell notebook, seconds):\n")
     print("| what | median | min | max |\n|---|---|---|---|")
