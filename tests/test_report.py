@@ -137,12 +137,14 @@ def test_parse_months():
 def test_plan_picks_latest_complete_month_and_injects_parameters(company, nb_dir, tmp_path):
     args = report._parser().parse_args(["--data", str(company), "--out", str(tmp_path / "r"),
                                         "--notebook-dir", str(nb_dir), "--lang", "zh", "--mask-pii"])
+    last = pd.to_datetime(pd.read_csv(company / "transactions.csv")["date"]).max()
+    complete = last.to_period("M") if last.is_month_end else last.to_period("M") - 1
     p = report.plan(args)
     try:
-        assert p.months == ["2026-05"]
+        assert p.months == [str(complete)]
         assert [j.name for j in p.jobs] == ["00_data_quality", "10_names", "20_broken"]
         dq = p.jobs[0].parameters
-        assert dq == {"data_dir": str(company.resolve()), "mapping": "", "month": "2026-05", "lang": "zh",
+        assert dq == {"data_dir": str(company.resolve()), "mapping": "", "month": str(complete), "lang": "zh",
                       "mask_pii": True, "history_months": 24}
         assert all(j.cwd == str(nb_dir.resolve()) for j in p.jobs)
     finally:
