@@ -465,8 +465,6 @@ def test_value_matrix_errors():
 
 @pytest.fixture(scope="module")
 def sample():
-    if not (SAMPLE / "transactions.csv").exists() and not (SAMPLE / "transactions.parquet").exists():
-        pytest.skip("data/sample is not there")
     import crm_lib as crm
 
     return crm.load_dataset(SAMPLE)

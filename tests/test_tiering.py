@@ -574,8 +574,6 @@ def test_care_plans_cover_every_tier_and_have_texts():
 
 @pytest.fixture(scope="module")
 def sample():
-    if not (SAMPLE / "transactions.csv").exists() and not (SAMPLE / "transactions.parquet").exists():
-        pytest.skip("data/sample is not there")
     import crm_lib as crm
 
     return crm.load_dataset(SAMPLE)
