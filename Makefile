@@ -19,7 +19,7 @@ venv: $(STAMP)
 
 ## The main job: the monthly report batch on the embedded sample company.
 report: $(STAMP)
-	$(PY) -m crm_lib report --data data/sample --out reports --jobs $(JOBS)
+	$(PY) -m crm_lib report --data data/sample --out reports --jobs $(JOBS) --cards top:5
 
 ## The whole test suite (library, bad-input corpus, every notebook).
 test: $(STAMP)
