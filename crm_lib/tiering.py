@@ -35,6 +35,7 @@ __all__ = [
     "CREDIT_SCORES",
     "NORMALISATIONS",
     "KEY_ACCOUNT_CRITERIA",
+    "CRITERIA_SEPARATOR",
     "KEY_ACCOUNT_TYPES",
     "KEY_ACCOUNT_RULES",
     "INTERACTION_HOURS",
@@ -110,6 +111,9 @@ KEY_ACCOUNT_CRITERIA: tuple[str, ...] = (
     "loss_impact",
     "time_intensive",
 )
+#: Joins the criterion keys in the ``criteria`` column of :func:`key_accounts` (a fixed separator,
+#: whatever the report language: ``crm_lib.plots.localize_criteria`` renders it per language).
+CRITERIA_SEPARATOR: str = ", "
 #: Key-account types in order of precedence (the first that applies is reported).
 KEY_ACCOUNT_TYPES: tuple[str, ...] = ("group", "important", "strategic", "economic")
 #: The thresholds of the key-account criteria (see :func:`key_accounts`).
@@ -909,8 +913,16 @@ def key_accounts(
     DataFrame
         Indexed by customer id (rows of ``indicators``): ``sales``, ``gross_profit``,
         ``sales_share``, ``rep_profit_share``, ``contact_hours``, one bool column per criterion,
-        ``criteria_met`` (count), ``criteria`` (names joined by ", "), ``is_key_account`` and
-        ``key_account_type`` (empty when not a key account).
+        ``criteria_met`` (count), ``criteria``, ``is_key_account`` and ``key_account_type``
+        (empty when not a key account).
+
+        ``criteria`` holds the criteria met as their catalogue keys (the flag column names), in
+        the order of :data:`KEY_ACCOUNT_CRITERIA`, joined by :data:`CRITERIA_SEPARATOR` (``", "``);
+        ``""`` when none is met. It stays in keys, like every category value, so it can be
+        translated: a joined string is not itself a catalogue key, so
+        :func:`crm_lib.labels.localize` leaves it as it is; show it with
+        ``crm_lib.plots.localize_criteria(frame, lang=...)`` (before ``localize`` or
+        ``plots.table``), which renders each key by the catalogue in the report language.
 
     Examples
     --------
@@ -996,8 +1008,8 @@ def key_accounts(
     out["criteria_met"] = out[crit].sum(axis=1).astype("int64")
     text = pd.Series("", index=idx, dtype="str")
     for c in crit:  # a loop over the five criteria, not over customers
-        text = text + np.where(out[c], c + ", ", "")
-    out["criteria"] = text.str.removesuffix(", ")
+        text = text + np.where(out[c], c + CRITERIA_SEPARATOR, "")
+    out["criteria"] = text.str.removesuffix(CRITERIA_SEPARATOR)
     out["is_key_account"] = out["criteria_met"] >= int(r["min_criteria"])
 
     kind = cust[kind_col].reindex(idx) if kind_col in cust.columns else pd.Series(np.nan, index=idx)

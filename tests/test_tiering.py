@@ -456,8 +456,15 @@ def test_key_accounts_hand_checked():
     assert out["contact_hours"].tolist() == [0.5, 0.0, 6.0, 0.0, 0.25]
     assert out["time_intensive"].tolist() == [False, False, True, False, False]
     assert out["criteria_met"].tolist() == [3, 2, 3, 0, 0]
-    assert out.loc["a", "criteria"] == "profit_leader, target_critical, loss_impact"
-    assert out.loc["d", "criteria"] == ""
+    # criteria: the catalogue keys met, in KEY_ACCOUNT_CRITERIA order, joined by ", "
+    assert ti.CRITERIA_SEPARATOR == ", "
+    assert out["criteria"].tolist() == [
+        "profit_leader, target_critical, loss_impact",
+        "target_critical, growth_room",
+        "growth_room, loss_impact, time_intensive",
+        "",
+        "",
+    ]
     assert out["is_key_account"].tolist() == [True, True, True, False, False]
     # a: company under G1 with f -> group; b: education -> important; c: growth -> strategic
     assert out["key_account_type"].iloc[:3].tolist() == ["group", "important", "strategic"]
@@ -471,6 +478,60 @@ def test_key_accounts_economic_type_and_missing_interactions():
         out = ti.key_accounts(ind, customers=cust, rules={"sales_share": 0.25, "rep_share": 0.5})
     assert out.loc["a", "key_account_type"] == "economic"
     assert not out["time_intensive"].any()
+
+
+def test_key_account_criteria_are_keys_matching_the_flags():
+    """criteria lists exactly the True flags, as catalogue keys, in the order of the constant."""
+    from crm_lib.labels import has_label
+
+    ind, cust, inter = ka_inputs()
+    out = ti.key_accounts(ind, customers=cust, interactions=inter, as_of="2026-10-31",
+                          rules={"sales_share": 0.25, "rep_share": 0.5, "time_top": 0.2})
+    flags = out[list(ti.KEY_ACCOUNT_CRITERIA)]
+    for cid, text in out["criteria"].items():
+        keys = text.split(ti.CRITERIA_SEPARATOR) if text else []
+        assert keys == [c for c in ti.KEY_ACCOUNT_CRITERIA if flags.loc[cid, c]]
+        assert all(has_label(k) for k in keys)
+        assert len(keys) == out.loc[cid, "criteria_met"]
+    assert out["criteria"].map(bool).sum() == (flags.sum(axis=1) > 0).sum()
+
+
+def test_key_account_criteria_shown_in_chinese():
+    from crm_lib import labels, plots
+
+    ind, cust, inter = ka_inputs()
+    rules = {"sales_share": 0.25, "rep_share": 0.5, "time_top": 0.2}
+    ka = ti.key_accounts(ind, customers=cust, interactions=inter, as_of="2026-10-31", rules=rules)
+    before = ka.copy()
+    zh = plots.localize_criteria(ka, lang="zh")
+    pd.testing.assert_frame_equal(ka, before)  # input unchanged
+    assert zh.loc["a", "criteria"] == "主要利润贡献者、对销售目标举足轻重、流失影响严重"
+    assert zh.loc["c", "criteria"] == "增长空间大、流失影响严重、占用团队大量时间"
+    assert zh.loc["d", "criteria"] == ""
+    # only the display changes: the flags and everything else are as key_accounts decided
+    pd.testing.assert_frame_equal(zh.drop(columns="criteria"), ka.drop(columns="criteria"))
+    en = plots.localize_criteria(ka)
+    assert en.loc["b", "criteria"] == "Decisive for the sales target, Room to grow"
+    # a joined string is not a catalogue key: localize alone leaves the keys ...
+    assert labels.localize(ka, "zh").loc["a", "满足的条件"] == ka.loc["a", "criteria"]
+    # ... and after localize_criteria the Chinese names reach the exported table and the chart
+    exported = labels.localize(zh, "zh")
+    assert exported.loc["a", "满足的条件"] == "主要利润贡献者、对销售目标举足轻重、流失影响严重"
+    assert exported.loc["b", "关键客户类型"] == "重要型"
+    fig = plots.table(zh[["criteria", "key_account_type"]], lang="zh")
+    cells = fig.data[0].cells.values
+    assert list(fig.data[0].header.values) == ["客户编号", "满足的条件", "关键客户类型"]
+    assert "主要利润贡献者、对销售目标举足轻重、流失影响严重" in cells[1]
+    # the card's column, a missing value and an unknown key
+    card = pd.DataFrame({"key_account_criteria": ["growth_room", None, "mystery, loss_impact"]})
+    shown = plots.localize_criteria(card, lang="zh", criteria_col="key_account_criteria")
+    assert shown["key_account_criteria"].iloc[0] == "增长空间大"
+    assert pd.isna(shown["key_account_criteria"].iloc[1])
+    assert shown["key_account_criteria"].iloc[2] == "mystery、流失影响严重"
+    with pytest.raises(DataError, match=r"Column 'criteria' not found in `key accounts`"):
+        plots.localize_criteria(card, lang="zh")
+    with pytest.raises(DataError, match="lang"):
+        plots.localize_criteria(ka, lang="fr")
 
 
 def test_key_accounts_errors():

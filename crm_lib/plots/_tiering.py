@@ -9,10 +9,11 @@ from collections.abc import Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
-from crm_lib._errors import require_columns
-from crm_lib.labels import label
+from crm_lib._errors import DataError, require_columns, require_one_of
+from crm_lib.labels import LANGS, label
 from crm_lib.plots._common import style_figure
 from crm_lib.plots._shared import _t
+from crm_lib.tiering import CRITERIA_SEPARATOR
 
 __all__ = [
     "abc_pareto",
@@ -21,6 +22,7 @@ __all__ = [
     "migration_heatmap",
     "migration_sankey",
     "key_account_bars",
+    "localize_criteria",
     "service_level_bars",
 ]
 
@@ -297,6 +299,62 @@ def key_account_bars(
     ])
     fig.update_layout(barmode="stack", yaxis={"title": {"text": _t("customers", lang)}})
     return style_figure(fig, title=title, lang=lang)
+
+
+def localize_criteria(
+    accounts: pd.DataFrame,
+    *,
+    lang: str = "en",
+    criteria_col: str = "criteria",
+) -> pd.DataFrame:
+    """The key-account table with its ``criteria`` column written out in the report language.
+
+    :func:`crm_lib.tiering.key_accounts` keeps ``criteria`` as catalogue keys joined by
+    :data:`crm_lib.tiering.CRITERIA_SEPARATOR` (``"profit_leader, loss_impact"``). A joined string
+    is not a catalogue key, so :func:`crm_lib.labels.localize` (and :func:`table`) leave it as it
+    is; this renders each key by the catalogue and joins the texts with the language's separator
+    (catalogue key ``criteria_separator``: ``", "`` in English, ``"、"`` in Chinese). Call it before
+    ``localize`` or ``table``. Only the display changes: the flag columns are untouched.
+
+    Parameters
+    ----------
+    accounts : DataFrame
+        :func:`crm_lib.tiering.key_accounts` (or any frame with the joined criterion keys, e.g.
+        the card's ``key_account_criteria`` with ``criteria_col="key_account_criteria"``).
+    lang : {"en", "zh"}
+    criteria_col : str, default "criteria"
+        The column of joined criterion keys.
+
+    Returns
+    -------
+    DataFrame
+        A new frame, same shape, index and row order, with ``criteria_col`` as text: empty stays
+        empty, a missing value stays missing, an unknown key is shown as it is.
+
+    Examples
+    --------
+    >>> ka = pd.DataFrame({"criteria": ["profit_leader, loss_impact", ""]})
+    >>> localize_criteria(ka, lang="zh")["criteria"].tolist()
+    ['主要利润贡献者、流失影响严重', '']
+    >>> localize_criteria(ka)["criteria"].tolist()
+    ['Leading profit contributor, Loss would hurt badly', '']
+    """
+    require_one_of("lang", lang, LANGS)
+    if not isinstance(accounts, pd.DataFrame):
+        raise DataError(f"`accounts` must be a pandas DataFrame, got {type(accounts).__name__}.")
+    require_columns(accounts, [criteria_col], table="key accounts",
+                    hint="Pass the result of crm_lib.tiering.key_accounts.")
+    col = accounts[criteria_col]
+    sep = label("criteria_separator", lang)
+    split_on = CRITERIA_SEPARATOR.strip()
+    # one rendering per distinct combination (at most 2**5), not per customer
+    texts = {
+        v: sep.join(label(k.strip(), lang) for k in str(v).split(split_on) if k.strip())
+        for v in pd.unique(col.dropna())
+    }
+    out = accounts.copy()
+    out[criteria_col] = col.map(texts).astype("str")
+    return out
 
 
 def service_level_bars(
