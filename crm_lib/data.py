@@ -9,6 +9,7 @@ problems that need not stop an analysis are counted in ``Dataset.quality`` and t
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 from collections.abc import Mapping
@@ -86,28 +87,13 @@ def _read_file(path: Path, table: str) -> tuple[pd.DataFrame, str]:
     sep = max(",;\t|", key=first.count)
     try:
         df = pd.read_csv(
-            _StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False,
+            io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False,
             skipinitialspace=True, quoting=csv.QUOTE_MINIMAL,
         )
     except pd.errors.ParserError as exc:
         raise DataError(f"Cannot read `{table}` ({path.name}) as CSV: {exc}") from None
     df.columns = [str(c).strip() for c in df.columns]
     return df, encoding
-
-
-class _StringIO:
-    """A minimal text buffer for read_csv (avoids copying the text into io.StringIO twice)."""
-
-    def __init__(self, text: str) -> None:
-        import io
-
-        self._buf = io.StringIO(text)
-
-    def read(self, n: int = -1) -> str:
-        return self._buf.read(n)
-
-    def __iter__(self):
-        return iter(self._buf)
 
 
 def _find_file(folder: Path, table: str, mapping: Mapping) -> Path | None:
