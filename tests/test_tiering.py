@@ -527,7 +527,16 @@ def test_key_account_criteria_shown_in_chinese():
     shown = plots.localize_criteria(card, lang="zh", criteria_col="key_account_criteria")
     assert shown["key_account_criteria"].iloc[0] == "增长空间大"
     assert pd.isna(shown["key_account_criteria"].iloc[1])
-    assert shown["key_account_criteria"].iloc[2] == "mystery、流失影响严重"
+    # a value that is not a list of criteria is left alone (and asks the catalogue for nothing)
+    assert shown["key_account_criteria"].iloc[2] == "mystery, loss_impact"
+    from crm_lib import labels
+
+    before = set(labels.missing_keys())
+    grading = pd.DataFrame({"field": ["abc_class", "key_account_criteria"],
+                            "value": ["A", "profit_leader, growth_room"]})
+    shown = plots.localize_criteria(grading, lang="zh", criteria_col="value")
+    assert shown["value"].tolist() == ["A", "主要利润贡献者、增长空间大"]
+    assert set(labels.missing_keys()) == before
     with pytest.raises(DataError, match=r"Column 'criteria' not found in `key accounts`"):
         plots.localize_criteria(card, lang="zh")
     with pytest.raises(DataError, match="lang"):

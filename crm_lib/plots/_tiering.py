@@ -13,7 +13,7 @@ from crm_lib._errors import DataError, require_columns, require_one_of
 from crm_lib.labels import LANGS, label
 from crm_lib.plots._common import style_figure
 from crm_lib.plots._shared import _t
-from crm_lib.tiering import CRITERIA_SEPARATOR
+from crm_lib.tiering import CRITERIA_SEPARATOR, KEY_ACCOUNT_CRITERIA
 
 __all__ = [
     "abc_pareto",
@@ -329,7 +329,8 @@ def localize_criteria(
     -------
     DataFrame
         A new frame, same shape, index and row order, with ``criteria_col`` as text: empty stays
-        empty, a missing value stays missing, an unknown key is shown as it is.
+        empty, a missing value stays missing, and a value that is not a list of criterion keys
+        (:data:`crm_lib.tiering.KEY_ACCOUNT_CRITERIA`) is left as it is.
 
     Examples
     --------
@@ -347,11 +348,16 @@ def localize_criteria(
     col = accounts[criteria_col]
     sep = label("criteria_separator", lang)
     split_on = CRITERIA_SEPARATOR.strip()
+    known = set(KEY_ACCOUNT_CRITERIA)
+
+    def render(value: object) -> object:
+        keys = [k.strip() for k in str(value).split(split_on) if k.strip()]
+        if not all(k in known for k in keys):
+            return value  # not a list of criteria (e.g. another field of the card): unchanged
+        return sep.join(label(k, lang) for k in keys)
+
     # one rendering per distinct combination (at most 2**5), not per customer
-    texts = {
-        v: sep.join(label(k.strip(), lang) for k in str(v).split(split_on) if k.strip())
-        for v in pd.unique(col.dropna())
-    }
+    texts = {v: render(v) for v in pd.unique(col.dropna())}
     out = accounts.copy()
     out[criteria_col] = col.map(texts).astype("str")
     return out
