@@ -188,3 +188,53 @@ def wilson(k, n, z: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
         half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
     return p, np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+
+
+def to_timestamp(value: object, name: str = "as_of") -> pd.Timestamp:
+    """Parse a date argument (``as_of``, ``start``, …) as a time-zone-naive Timestamp.
+
+    Raises a :class:`~crm_lib._errors.DataError` naming the argument when it is not a date.
+
+    Examples
+    --------
+    >>> to_timestamp("2026-10-31 12:00")
+    Timestamp('2026-10-31 12:00:00')
+    >>> to_timestamp("soon", "start")
+    Traceback (most recent call last):
+    ...
+    crm_lib._errors.DataError: `start` must be a date such as '2026-10-31', got 'soon'.
+    """
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError) as err:
+        raise DataError(f"`{name}` must be a date such as '2026-10-31', got {value!r}.") from err
+    if ts is pd.NaT:
+        raise DataError(f"`{name}` must be a date such as '2026-10-31', got {value!r}.")
+    return ts.tz_localize(None) if ts.tzinfo is not None else ts
+
+
+def to_day(value: object, name: str = "as_of") -> pd.Timestamp:
+    """Parse a date argument as midnight of its day (see :func:`to_timestamp`).
+
+    Examples
+    --------
+    >>> to_day("2026-10-31 12:00")
+    Timestamp('2026-10-31 00:00:00')
+    """
+    return to_timestamp(value, name).normalize()
+
+
+def numeric(df: pd.DataFrame, col: str, *, table: str) -> np.ndarray:
+    """A column as float64 (missing values as NaN); a DataError naming the rows that are text.
+
+    Examples
+    --------
+    >>> numeric(pd.DataFrame({"x": ["1", None, "2.5"]}), "x", table="t").tolist()
+    [1.0, nan, 2.5]
+    """
+    values = df[col]
+    if pd.api.types.is_bool_dtype(values.dtype) or not pd.api.types.is_numeric_dtype(values.dtype):
+        converted = pd.to_numeric(values, errors="coerce")
+        fail_rows(table, col, values, converted.isna() & values.notna(), "numeric")
+        values = converted
+    return values.to_numpy(dtype=np.float64, na_value=np.nan)

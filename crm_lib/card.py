@@ -40,6 +40,7 @@ import pandas as pd
 
 from crm_lib import summary
 from crm_lib._errors import DataError, DataWarning, fail_rows, require_columns
+from crm_lib._frames import to_day
 from crm_lib.products import window_start
 
 __all__ = [
@@ -96,18 +97,6 @@ _NO_REP = "unassigned"
 
 
 # ------------------------------------------------------------------------------------ helpers
-def _as_day(value: object, name: str = "as_of") -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError) as err:
-        raise DataError(f"`{name}` must be a date such as '2026-10-31', got {value!r}.") from err
-    if ts is pd.NaT:
-        raise DataError(f"`{name}` must be a date such as '2026-10-31', got {value!r}.")
-    if ts.tzinfo is not None:
-        ts = ts.tz_localize(None)
-    return ts.normalize()
-
-
 def _table(dataset: object, name: str) -> pd.DataFrame | None:
     df = getattr(dataset, name, None)
     if df is not None and not isinstance(df, pd.DataFrame):
@@ -300,7 +289,7 @@ def card_table(dataset: object, *, as_of: object, window_months: int = WINDOW_MO
     0          c1         150.0                    30.0    expected_reorder
     1          c2           0.0                     NaN     never_contacted
     """
-    as_of = _as_day(as_of)
+    as_of = to_day(as_of)
     if "unranked" not in contact_intervals:
         raise DataError("`contact_intervals` must have an 'unranked' entry (customers without a "
                         f"tier); it has {list(contact_intervals)}.")
@@ -627,7 +616,7 @@ def customer_card(dataset: object, customer_id: str = "", *, as_of: object = Non
     >>> card["kpis"]["sales_window"], card["next_contact"]["reason"]
     (100.0, 'never_contacted')
     """
-    as_of = latest_date(dataset) if as_of is None else _as_day(as_of)
+    as_of = latest_date(dataset) if as_of is None else to_day(as_of)
     cust = _customers(dataset)
     table = card_table(dataset, as_of=as_of, window_months=window_months,
                        contact_intervals=contact_intervals, grades=grades)
@@ -950,7 +939,7 @@ def supervisor_review(dataset: object, *, as_of: object, stale_days: int = STALE
     0        r1          1    1      0            1
     1        r2          1    0      1            1
     """
-    as_of = _as_day(as_of)
+    as_of = to_day(as_of)
     if not isinstance(horizon_days, (int, np.integer)) or horizon_days < 1:
         raise DataError(f"`horizon_days` must be a positive whole number, got {horizon_days!r}.")
     if not isinstance(visits_per_week, (int, np.integer)) or visits_per_week < 1:

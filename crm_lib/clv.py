@@ -35,6 +35,7 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from crm_lib._errors import DataError, DataWarning, examples, fail_rows, require_columns
+from crm_lib._frames import numeric
 
 __all__ = [
     "FM_CORRELATION_LIMIT",
@@ -96,13 +97,8 @@ class NotFittedError(DataError):
 
 def _numbers(df: pd.DataFrame, col: str, table: str = _TABLE) -> np.ndarray:
     """The column as float64; a DataError for text or empty/infinite values."""
-    s = df[col]
-    if not pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
-        num = pd.to_numeric(s, errors="coerce")
-        fail_rows(table, col, s, num.isna() & s.notna(), "numeric")
-        s = num
-    v = s.to_numpy(dtype=float, na_value=np.nan)
-    fail_rows(table, col, s, ~np.isfinite(v), "a finite number (no empty values)")
+    v = numeric(df, col, table=table)
+    fail_rows(table, col, df[col], ~np.isfinite(v), "a finite number (no empty values)")
     return v
 
 

@@ -22,7 +22,7 @@ import pandas as pd
 
 from crm_lib import summary
 from crm_lib._errors import DataError, DataWarning, require_columns, require_one_of
-from crm_lib._frames import index_by_customer, largest_first
+from crm_lib._frames import index_by_customer, largest_first, to_day
 
 __all__ = [
     "LIFECYCLE_STAGES",
@@ -112,13 +112,7 @@ _EPS = 1e-9
 def _as_day(value: object, name: str) -> pd.Timestamp:
     if value is None:
         raise DataError(f"`{name}` is required: the last day the analysis counts (e.g. '2026-10-31').")
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        raise DataError(f"`{name}` must be a date such as '2026-10-31', got {value!r}.") from None
-    if ts is pd.NaT:
-        raise DataError(f"`{name}` must be a date such as '2026-10-31', got {value!r}.")
-    return ts.normalize()
+    return to_day(value, name)
 
 
 def _check_rules(rules: Mapping[str, float], defaults: Mapping[str, float], name: str) -> dict:

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from crm_lib._errors import DataError, DataWarning, examples, fail_rows, require_columns
+from crm_lib._frames import to_day
 
 __all__ = [
     "CROSS_RATIO_QUADRANTS",
@@ -131,13 +132,8 @@ def window_start(as_of: object, *, months: int = 12) -> pd.Timestamp:
     """
     if not isinstance(months, (int, np.integer)) or months < 1:
         raise DataError(f"`months` must be a positive whole number, got {months!r}.")
-    try:
-        day = pd.Timestamp(as_of)
-    except (TypeError, ValueError) as err:
-        raise DataError(f"`as_of` must be a date such as '2026-10-31', got {as_of!r}.") from err
-    if day is pd.NaT:
-        raise DataError(f"`as_of` must be a date such as '2026-10-31', got {as_of!r}.")
-    return (day.normalize() - pd.DateOffset(months=int(months))) + pd.Timedelta(days=1)
+    day = to_day(as_of, "as_of")
+    return (day - pd.DateOffset(months=int(months))) + pd.Timedelta(days=1)
 
 
 def product_checks(totals: pd.DataFrame, products: pd.DataFrame, *,

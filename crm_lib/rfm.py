@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from crm_lib._errors import DataError, DataWarning, examples, fail_rows, require_columns
+from crm_lib._frames import numeric, to_timestamp
 
 __all__ = [
     "CHINA_HIGH_FROM",
@@ -474,12 +475,7 @@ def rfm_scores(
     rec = summary[recency_col]
     as_of_ts = None
     if as_of is not None:
-        try:
-            as_of_ts = pd.Timestamp(as_of)
-        except (TypeError, ValueError) as err:
-            raise DataError(f"`as_of` must be a date such as '2026-10-31', got {as_of!r}.") from err
-        if as_of_ts is pd.NaT:
-            raise DataError(f"`as_of` must be a date such as '2026-10-31', got {as_of!r}.")
+        as_of_ts = to_timestamp(as_of, "as_of")
     if pd.api.types.is_datetime64_any_dtype(rec.dtype):
         if as_of_ts is None:
             raise DataError(f"`as_of` is needed to turn the dates in '{recency_col}' into days "
@@ -556,12 +552,7 @@ def score_distribution(scores: pd.DataFrame) -> pd.DataFrame:
 
 
 def _numbers(df: pd.DataFrame, col: str) -> np.ndarray:
-    values = df[col]
-    if pd.api.types.is_bool_dtype(values.dtype) or not pd.api.types.is_numeric_dtype(values.dtype):
-        converted = pd.to_numeric(values, errors="coerce")
-        fail_rows(_TABLE, col, values, converted.isna() & values.notna(), "numeric")
-        values = converted
-    return values.to_numpy(dtype=np.float64, na_value=np.nan)
+    return numeric(df, col, table=_TABLE)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from crm_lib._errors import DataError, DataWarning, examples, fail_rows, require_columns
+from crm_lib._frames import numeric, to_day
 
 __all__ = [
     "FREQUENCIES",
@@ -58,15 +59,7 @@ def _to_day(value: object, name: str) -> tuple[pd.Timestamp, int] | tuple[None, 
     """Parse a date argument; return (the day as a Timestamp, its day number since 1970)."""
     if value is None:
         return None, None
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError) as err:
-        raise DataError(f"`{name}` must be a date such as '2026-10-31', got {value!r}.") from err
-    if ts is pd.NaT:
-        raise DataError(f"`{name}` must be a date such as '2026-10-31', got {value!r}.")
-    if ts.tzinfo is not None:
-        ts = ts.tz_localize(None)
-    day = ts.normalize()
+    day = to_day(value, name)
     return day, int(day.value // _NS_PER_DAY)
 
 
@@ -95,12 +88,7 @@ def _date_days(df: pd.DataFrame, date_col: str) -> tuple[np.ndarray, np.ndarray]
 
 
 def _numeric(df: pd.DataFrame, col: str) -> np.ndarray:
-    values = df[col]
-    if pd.api.types.is_bool_dtype(values.dtype) or not pd.api.types.is_numeric_dtype(values.dtype):
-        converted = pd.to_numeric(values, errors="coerce")
-        fail_rows(_TABLE, col, values, converted.isna() & values.notna(), "numeric")
-        values = converted
-    return values.to_numpy(dtype=np.float64, na_value=np.nan)
+    return numeric(df, col, table=_TABLE)
 
 
 def _check_col_arg(name: str, value: object) -> None:

@@ -8,9 +8,9 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from crm_lib._errors import require_columns
-from crm_lib.labels import label, localize
+from crm_lib.labels import localize
 from crm_lib.plots._common import COLORWAY, _text, heatmap, style_figure
-from crm_lib.plots._shared import _t
+from crm_lib.plots._shared import _note, _t
 
 __all__ = ["churn_note", "reasons_vs_reference", "retention_heatmap", "survival_chart"]
 
@@ -36,10 +36,7 @@ def churn_note(key: str, *, lang: str = "en", **values: object):
     >>> churn_note("churn_note_missing_table", table="lost_customers").data
     '*The table “Lost customers” is not in the data: this part is skipped.*'
     """
-    from IPython.display import Markdown
-
-    filled = {k: label(v, lang) if isinstance(v, str) else v for k, v in values.items()}
-    return Markdown(f"*{_text(label(key, lang, **filled))}*")
+    return _note(key, lang, **values)
 
 
 def reasons_vs_reference(reasons: pd.DataFrame, *, lang: str = "en",

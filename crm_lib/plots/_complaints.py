@@ -9,9 +9,9 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from crm_lib._errors import require_columns
-from crm_lib.labels import label, localize
+from crm_lib.labels import localize
 from crm_lib.plots._common import COLORWAY, _text, style_figure
-from crm_lib.plots._shared import _t
+from crm_lib.plots._shared import _note, _t
 
 __all__ = ["complaints_note", "iceberg_chart", "sla_chart", "steps_funnel"]
 
@@ -29,10 +29,7 @@ def complaints_note(key: str, *, lang: str = "en", **values: object):
     >>> complaints_note("complaints_note_missing_table", table="complaints").data
     '*The table “Complaints” is not in the data: this part is skipped.*'
     """
-    from IPython.display import Markdown
-
-    filled = {k: label(v, lang) if isinstance(v, str) else v for k, v in values.items()}
-    return Markdown(f"*{_text(label(key, lang, **filled))}*")
+    return _note(key, lang, **values)
 
 
 def steps_funnel(funnel: pd.DataFrame, *, lang: str = "en",

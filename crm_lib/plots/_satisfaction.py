@@ -11,9 +11,9 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from crm_lib._errors import require_columns
-from crm_lib.labels import label, localize
+from crm_lib.labels import localize
 from crm_lib.plots._common import COLORWAY, _text, quadrant_scatter, style_figure
-from crm_lib.plots._shared import _t
+from crm_lib.plots._shared import _note, _t
 
 __all__ = ["IPA_LABELS", "gap_bars", "ipa_map", "satisfaction_note", "score_bars"]
 
@@ -37,10 +37,7 @@ def satisfaction_note(key: str, *, lang: str = "en", **values: object):
     >>> satisfaction_note("sat_note_small_groups", n=30).data
     '*Grey bars have fewer than 30 answers: read them as anecdotes, not results.*'
     """
-    from IPython.display import Markdown
-
-    filled = {k: label(v, lang) if isinstance(v, str) else v for k, v in values.items()}
-    return Markdown(f"*{_text(label(key, lang, **filled))}*")
+    return _note(key, lang, **values)
 
 
 def score_bars(df: pd.DataFrame, *, x: str, score: str = "nps", lower: str | None = None,

@@ -17,3 +17,18 @@ def _t(key: str, lang: str, **kw: object) -> str:
     'Sales'
     """
     return _text(label(key, lang, **kw))
+
+
+def _note(key: str, lang: str, **values: object):
+    """An italic note for the reader (an IPython Markdown object) from the catalogue text of
+    ``key``; a placeholder value that is text is translated too (a table name, a group).
+
+    Examples
+    --------
+    >>> _note("churn_note_missing_table", "en", table="lost_customers").data
+    '*The table “Lost customers” is not in the data: this part is skipped.*'
+    """
+    from IPython.display import Markdown
+
+    filled = {k: label(v, lang) if isinstance(v, str) else v for k, v in values.items()}
+    return Markdown(f"*{_t(key, lang, **filled)}*")
