@@ -364,6 +364,10 @@ def totals(
     key_cols = _by_tuple(by)
     for name, val in (("date_col", date_col), ("amount_col", amount_col)):
         _check_col_arg(name, val)
+    if not isinstance(transactions, pd.DataFrame):
+        return _engine_totals(transactions, key_cols, start=start, as_of=as_of,
+                              date_col=date_col, amount_col=amount_col, cost_col=cost_col,
+                              quantity_col=quantity_col, order_col=order_col)
     days, amount, codes, index, keep, excluded, _ = _prepared(
         transactions, key_cols, start=start, as_of=as_of, date_col=date_col,
         amount_col=amount_col, optional=(cost_col, quantity_col, order_col),
@@ -481,6 +485,10 @@ def period_totals(
     key_cols = _by_tuple(by)
     if "period" in key_cols:
         raise DataError("`by` must not contain 'period': the result adds a column of that name.")
+    if not isinstance(transactions, pd.DataFrame):
+        return _engine_period_totals(transactions, key_cols, freq=freq, start=start, as_of=as_of,
+                                     date_col=date_col, amount_col=amount_col,
+                                     cost_col=cost_col, order_col=order_col)
     days, amount, codes, index, keep, excluded, _ = _prepared(
         transactions, key_cols, start=start, as_of=as_of, date_col=date_col,
         amount_col=amount_col, optional=(cost_col, order_col),
@@ -671,6 +679,11 @@ def customer_summary(
     a                  1.0     10.0  30.0            30.0
     b                  0.0      0.0  10.0             0.0
     """
+    if not isinstance(transactions, pd.DataFrame):
+        return _engine_customer_summary(
+            transactions, customer_col=customer_col, date_col=date_col, value_col=value_col,
+            as_of=as_of, freq=freq, calibration_end=calibration_end, cost_col=cost_col,
+            order_col=order_col)
     freq = _check_freq(freq)
     for name, val in (("customer_col", customer_col), ("date_col", date_col)):
         _check_col_arg(name, val)
@@ -805,3 +818,242 @@ def _holdout(cust: np.ndarray, per: np.ndarray, val: np.ndarray | None,
     total = np.bincount(cust[in_cell], weights=val[in_cell], minlength=n)
     mean = np.divide(total, count, out=np.zeros(n), where=count > 0)
     return {"frequency": count, "monetary_value": mean}
+
+
+# ---------------------------------------------------------------------------------------------
+# the same three functions over a DuckDB relation or a Spark DataFrame
+# ---------------------------------------------------------------------------------------------
+
+def _engine_stats(be, keys: Sequence[str], date_col: str, value_col: str | None,
+                  key_label: str) -> tuple[int, int, int | None, int | None]:
+    """Run the validation query; warn about lines left out.
+
+    Returns (lines, lines left out, first usable day, last usable day).
+    """
+    from crm_lib.engines import _sql
+
+    row = be.collect(_sql.stats(be.dialect, keys, date_col, value_col)).iloc[0]
+
+    def whole(name: str) -> int:
+        value = row[name]
+        return 0 if pd.isna(value) else int(value)
+
+    parts = []
+    for what, name in ((f"a {key_label}", "no_key"), (f"a {date_col}", "no_date"),
+                       (f"an {value_col}" if value_col == "amount" else f"a {value_col}",
+                        "no_value")):
+        if whole(name):
+            parts.append(f"{whole(name)} without {what}")
+    bad = whole("bad")
+    if bad:
+        warnings.warn(
+            f"{bad} row{'s' if bad != 1 else ''} of `{_TABLE}` ({be.name}) left out "
+            f"({'; '.join(parts)}).", DataWarning, stacklevel=4,
+        )
+    first = None if pd.isna(row["first_day"]) else int(row["first_day"])
+    last = None if pd.isna(row["last_day"]) else int(row["last_day"])
+    return whole("n"), bad, first, last
+
+
+def _optional_engine_col(kinds: dict[str, str], name: str, col: str | None,
+                         default: str) -> str | None:
+    if col is None or (col == default and col not in kinds):
+        return None
+    _check_col_arg(name, col)
+    return col
+
+
+def _engine_summary_query(transactions, *, customer_col, date_col, value_col, as_of, freq,
+                          calibration_end, cost_col, order_col):
+    """Validate on the engine and build the per-customer query.
+
+    Returns (backend, SQL, settings used to finish the result).
+    """
+    from crm_lib.engines import _sql, backend
+
+    be = backend(transactions)
+    freq = _check_freq(freq)
+    for name, val in (("customer_col", customer_col), ("date_col", date_col)):
+        _check_col_arg(name, val)
+    kinds = be.kinds()
+    cost_c = _optional_engine_col(kinds, "cost_col", cost_col, "cost")
+    order_c = _optional_engine_col(kinds, "order_col", order_col, "order_id")
+    wanted = {customer_col: None, date_col: "date"}
+    for col, kind in ((value_col, "number"), (cost_c, "number"), (order_c, None)):
+        if col is not None:
+            wanted[col] = kind
+    _sql.check_columns(be, wanted)
+    _, as_of_day = _to_day(as_of, "as_of")
+    _, cal_day = _to_day(calibration_end, "calibration_end")
+    n, excluded, first_day, last_day = _engine_stats(be, [customer_col], date_col, value_col,
+                                                     customer_col)
+    if first_day is None:
+        raise DataError(f"`{_TABLE}` has no usable rows (customer, date and value all present).")
+    if as_of_day is None:
+        as_of_day = last_day
+    elif as_of_day < first_day:
+        raise DataError(
+            f"No transactions on or before as_of={_fmt_day(as_of_day)} "
+            f"(the first is {_fmt_day(first_day)})."
+        )
+    end_day = as_of_day
+    if cal_day is not None:
+        if cal_day < first_day:
+            raise DataError(
+                f"No transactions on or before calibration_end={_fmt_day(cal_day)} "
+                f"(the first is {_fmt_day(first_day)})."
+            )
+        if cal_day >= as_of_day:
+            raise DataError(
+                f"`calibration_end` must be before `as_of`, got calibration_end="
+                f"{_fmt_day(cal_day)}, as_of={_fmt_day(as_of_day)}."
+            )
+        end_day = cal_day
+    end_per = int(_period_index(np.array([end_day]), freq)[0])
+    end_start = int(_period_start_day(np.array([end_per]), freq)[0])
+    sql = _sql.customer_summary(
+        be.dialect, customer_col=customer_col, date_col=date_col, value_col=value_col,
+        cost_col=cost_c, order_col=order_c, as_of_day=as_of_day, end_day=end_day,
+        cal_day=cal_day, freq=freq, end_start_day=end_start, length=PERIOD_LENGTH_DAYS[freq],
+    )
+    settings = dict(freq=freq, as_of_day=as_of_day, cal_day=cal_day, end_per=end_per,
+                    excluded=excluded, value_col=value_col, cost_col=cost_c, order_col=order_c,
+                    customer_col=customer_col)
+    return be, sql, settings
+
+
+def _ints(values: pd.Series) -> np.ndarray:
+    return pd.to_numeric(values).fillna(0).to_numpy(dtype=np.int64)
+
+
+def _floats(values: pd.Series) -> np.ndarray:
+    return pd.to_numeric(values).to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _engine_customer_summary(transactions, **kwargs) -> pd.DataFrame:
+    be, sql, s = _engine_summary_query(transactions, **kwargs)
+    raw = be.collect(sql)
+    has = raw["periods"].notna().to_numpy()
+    seen = _ints(raw["seen"]) == 1
+    cal = s["cal_day"] is not None
+    hold_n = _floats(raw["hold_periods"]) if cal else None
+    rows = raw.loc[has]
+    ids = pd.Index(rows["c"].to_numpy(), name=s["customer_col"])
+    order = ids.argsort(kind="stable")
+    rows = rows.iloc[order]
+    out = pd.DataFrame(index=ids.take(order))
+    suffix = "_cal" if cal else ""
+    names = ["frequency", "recency", "T"] + (["monetary_value"] if s["value_col"] else [])
+    for name in names:
+        out[name + suffix] = _floats(rows[name])
+    freq = s["freq"]
+    if cal:
+        out["frequency_holdout"] = _floats(rows["hold_periods"])
+        if s["value_col"] is not None:
+            out["monetary_value_holdout"] = _floats(rows["hold_value"])
+        as_of_start = _period_start_day(_period_index(np.array([s["as_of_day"]]), freq), freq)[0]
+        end_start = _period_start_day(np.array([s["end_per"]]), freq)[0]
+        out["duration_holdout"] = float((as_of_start - end_start) / PERIOD_LENGTH_DAYS[freq])
+    if s["value_col"] is not None:
+        out["sales"] = _floats(rows["sales"])
+        if s["cost_col"] is not None:
+            out["gross_profit"] = out["sales"] - _floats(rows["cost"])
+    if s["order_col"] is not None:
+        out["orders"] = _ints(rows["orders"])
+    valid = np.ones(len(rows), dtype=bool)
+    out["first_purchase"] = _days_to_ts(_ints(rows["first_day"]), valid)
+    out["last_purchase"] = _days_to_ts(_ints(rows["last_day"]), valid)
+    out.attrs.update(
+        freq=freq,
+        as_of=pd.Timestamp(_fmt_day(s["as_of_day"])),
+        calibration_end=pd.Timestamp(_fmt_day(s["cal_day"])) if cal else None,
+        excluded_rows=s["excluded"],
+        return_only_customers=int((seen & ~has).sum()),
+        holdout_only_customers=int(((hold_n > 0) & ~has).sum()) if cal else 0,
+    )
+    return out
+
+
+def _engine_window(be, key_cols, *, start, as_of, date_col, amount_col, optional):
+    """Validate a totals call on the engine; return (start day, as_of day, lines left out)."""
+    from crm_lib.engines import _sql
+
+    wanted = {c: None for c in key_cols}
+    wanted[date_col] = "date"
+    wanted[amount_col] = "number"
+    for col, kind in optional:
+        if col is not None:
+            wanted[col] = kind
+    _sql.check_columns(be, wanted)
+    _, start_day = _to_day(start, "start")
+    _, as_of_day = _to_day(as_of, "as_of")
+    if start_day is not None and as_of_day is not None and start_day > as_of_day:
+        raise DataError(
+            f"`start` must not be after `as_of`, got start={_fmt_day(start_day)}, "
+            f"as_of={_fmt_day(as_of_day)}."
+        )
+    _, excluded, _, _ = _engine_stats(be, key_cols, date_col, amount_col, " / ".join(key_cols))
+    return start_day, as_of_day, excluded
+
+
+def _key_frame(raw: pd.DataFrame, key_cols: tuple[str, ...]) -> pd.DataFrame:
+    """The result with its key columns renamed back and sorted by them (then by ``per``)."""
+    raw = raw.rename(columns={f"k{i}": c for i, c in enumerate(key_cols)})
+    order = list(key_cols) + (["per"] if "per" in raw.columns else [])
+    return raw.sort_values(order, kind="stable").reset_index(drop=True)
+
+
+def _engine_totals(transactions, key_cols, *, start, as_of, date_col, amount_col, cost_col,
+                   quantity_col, order_col) -> pd.DataFrame:
+    from crm_lib.engines import _sql, backend
+
+    be = backend(transactions)
+    start_day, as_of_day, excluded = _engine_window(
+        be, key_cols, start=start, as_of=as_of, date_col=date_col, amount_col=amount_col,
+        optional=((cost_col, "number"), (quantity_col, "number"), (order_col, None)))
+    raw = _key_frame(be.collect(_sql.totals(
+        be.dialect, keys=key_cols, date_col=date_col, amount_col=amount_col, cost_col=cost_col,
+        quantity_col=quantity_col, order_col=order_col, start_day=start_day,
+        as_of_day=as_of_day)), key_cols)
+    if len(key_cols) == 1:
+        index = pd.Index(raw[key_cols[0]].to_numpy(), name=key_cols[0])
+    else:
+        index = pd.MultiIndex.from_frame(raw[list(key_cols)])
+    out = pd.DataFrame(index=index)
+    out["sales"] = _floats(raw["sales"])
+    out["cost"] = _floats(raw["cost"]) if cost_col is not None else np.nan
+    out["gross_profit"] = out["sales"] - out["cost"]
+    out["quantity"] = _floats(raw["quantity"]) if quantity_col is not None else np.nan
+    out["orders"] = _ints(raw["orders"]) if order_col is not None else np.nan
+    out["lines"] = _ints(raw["lines"])
+    out["return_lines"] = _ints(raw["return_lines"])
+    out["returned_amount"] = _floats(raw["returned_amount"]) + 0.0
+    has = raw["first_day"].notna().to_numpy()
+    out["first_purchase"] = _days_to_ts(_ints(raw["first_day"]), has)
+    out["last_purchase"] = _days_to_ts(_ints(raw["last_day"]), has)
+    out["purchase_days"] = _ints(raw["purchase_days"])
+    out.attrs.update(excluded_rows=excluded, start=_attr_day(start), as_of=_attr_day(as_of))
+    return out
+
+
+def _engine_period_totals(transactions, key_cols, *, freq, start, as_of, date_col, amount_col,
+                          cost_col, order_col) -> pd.DataFrame:
+    from crm_lib.engines import _sql, backend
+
+    be = backend(transactions)
+    start_day, as_of_day, excluded = _engine_window(
+        be, key_cols, start=start, as_of=as_of, date_col=date_col, amount_col=amount_col,
+        optional=((cost_col, "number"), (order_col, None)))
+    raw = _key_frame(be.collect(_sql.period_totals(
+        be.dialect, keys=key_cols, freq=freq, date_col=date_col, amount_col=amount_col,
+        cost_col=cost_col, order_col=order_col, start_day=start_day, as_of_day=as_of_day)),
+        key_cols)
+    out = pd.DataFrame({c: raw[c].to_numpy() for c in key_cols})
+    out["period"] = _period_start(_ints(raw["per"]), freq)
+    out["sales"] = _floats(raw["sales"])
+    out["cost"] = _floats(raw["cost"]) if cost_col is not None else np.nan
+    out["gross_profit"] = out["sales"] - out["cost"]
+    out["orders"] = _ints(raw["orders"]) if order_col is not None else np.nan
+    out.attrs.update(freq=freq, excluded_rows=excluded, start=_attr_day(start),
+                     as_of=_attr_day(as_of))
+    return out
