@@ -117,7 +117,7 @@ class DuckDBBackend(Backend):
         return self.table.query(TABLE, sql)
 
     def to_pandas(self, result: object) -> pd.DataFrame:
-        return result.fetch_arrow_table().to_pandas()
+        return result.to_arrow_table().to_pandas()
 
     def batches(self, result: object, batch_rows: int) -> Iterator[pd.DataFrame]:
         reader = result.fetch_record_batch(batch_rows)
