@@ -36,7 +36,9 @@ __all__ = [
     "PERIOD_LENGTH_DAYS",
     "customer_summary",
     "period_totals",
+    "summary_histogram",
     "totals",
+    "HISTOGRAM_COLUMNS",
 ]
 
 #: Period units accepted by :func:`customer_summary` and :func:`period_totals`:
@@ -1056,4 +1058,86 @@ def _engine_period_totals(transactions, key_cols, *, freq, start, as_of, date_co
     out["orders"] = _ints(raw["orders"]) if order_col is not None else np.nan
     out.attrs.update(freq=freq, excluded_rows=excluded, start=_attr_day(start),
                      as_of=_attr_day(as_of))
+    return out
+
+
+#: Columns of :func:`summary_histogram` by default: what the BG/NBD model fits on.
+HISTOGRAM_COLUMNS: tuple[str, ...] = ("frequency", "recency", "T")
+
+
+def summary_histogram(
+    transactions: object,
+    *,
+    columns: Sequence[str] = HISTOGRAM_COLUMNS,
+    weight_col: str = "customers",
+    customer_col: str = "customer_id",
+    date_col: str = "date",
+    value_col: str | None = "amount",
+    as_of: object = None,
+    freq: str = "D",
+) -> pd.DataFrame:
+    """Distinct rows of the customer summary with the number of customers of each.
+
+    The lifetime-value models fit on these rows with ``weights=weight_col``: the BG/NBD model on
+    ``("frequency", "recency", "T")`` (a few thousand distinct rows however many customers), the
+    Gamma-Gamma model on ``("frequency", "monetary_value")``. On DuckDB or Spark the histogram is
+    computed in the engine and only its rows come to pandas.
+
+    Parameters
+    ----------
+    transactions : DataFrame, DuckDB relation or Spark DataFrame
+        The log, as for :func:`customer_summary`.
+    columns : sequence of str
+        Columns of the customer summary to count the distinct rows of.
+    weight_col : str, default "customers"
+        Name of the count column.
+    customer_col, date_col, value_col, as_of, freq
+        As for :func:`customer_summary` (no calibration split).
+
+    Returns
+    -------
+    DataFrame
+        The ``columns`` and ``weight_col`` (int), sorted by the columns; ``attrs`` as the
+        customer summary's (``freq``, ``as_of``, ``excluded_rows``, …) plus ``customers`` (their
+        total).
+
+    Examples
+    --------
+    >>> tx = pd.DataFrame({"customer_id": ["a", "a", "b", "c"],
+    ...     "date": pd.to_datetime(["2026-01-01", "2026-01-11", "2026-01-21", "2026-01-21"]),
+    ...     "amount": [10.0, 30.0, 8.0, 5.0]})
+    >>> summary_histogram(tx, as_of="2026-01-31")
+       frequency  recency     T  customers
+    0        0.0      0.0  10.0          2
+    1        1.0     10.0  30.0          1
+    """
+    cols = list(columns)
+    if not cols or not all(isinstance(c, str) for c in cols):
+        raise DataError(f"`columns` must be a non-empty sequence of names, got {columns!r}.")
+    allowed = ["frequency", "recency", "T"] + (["monetary_value"] if value_col else [])
+    unknown = [c for c in cols if c not in allowed]
+    if unknown:
+        raise DataError(f"`columns` must be among {allowed}, got {unknown[0]!r}.")
+    _check_col_arg("weight_col", weight_col)
+    kwargs = dict(customer_col=customer_col, date_col=date_col, value_col=value_col,
+                  as_of=as_of, freq=freq)
+    if isinstance(transactions, pd.DataFrame):
+        summary = customer_summary(transactions, cost_col=None, order_col=None, **kwargs)
+        out = summary.groupby(cols, sort=True).size().rename(weight_col).reset_index()
+        attrs = summary.attrs
+    else:
+        from crm_lib.engines import _sql
+
+        be, sql, st = _engine_summary_query(transactions, calibration_end=None, cost_col=None,
+                                            order_col=None, **kwargs)
+        out = be.collect(_sql.histogram(sql, cols, weight_col))
+        out = out.sort_values(cols, kind="stable").reset_index(drop=True)
+        for c in cols:
+            out[c] = _floats(out[c])
+        out[weight_col] = _ints(out[weight_col])
+        attrs = {"freq": st["freq"], "as_of": pd.Timestamp(_fmt_day(st["as_of_day"])),
+                 "calibration_end": None, "excluded_rows": st["excluded"]}
+    out.attrs.update({k: v for k, v in attrs.items()
+                      if k in ("freq", "as_of", "calibration_end", "excluded_rows")})
+    out.attrs["customers"] = int(out[weight_col].sum())
     return out

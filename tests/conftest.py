@@ -11,6 +11,7 @@ os.environ.pop("CRM_WORKBOOK_EXPORT_DIR", None)
 
 
 import shutil  # noqa: E402
+import sys  # noqa: E402
 
 import pytest  # noqa: E402
 
@@ -21,6 +22,7 @@ def spark():
     pyspark = pytest.importorskip("pyspark.sql")
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         pytest.skip("no Java runtime: .ci/run installs Debian's openjdk-17-jre-headless")
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     session = (
         pyspark.SparkSession.builder.master("local[2]").appName("crm-workbook-tests")
         .config("spark.ui.enabled", "false")
@@ -28,6 +30,8 @@ def spark():
         .config("spark.default.parallelism", "2")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.driver.memory", "1g")
+        # the Python workers of mapInPandas run this interpreter (the project's environment)
+        .config("spark.pyspark.python", sys.executable)
         .getOrCreate()
     )
     session.sparkContext.setLogLevel("ERROR")

@@ -18,8 +18,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crm_lib._errors import DataError, DataWarning
+from crm_lib.clv import BetaGeo, GammaGamma, lifetime_value
 from crm_lib.engines import engine_of
-from crm_lib.summary import customer_summary, period_totals, totals
+from crm_lib.scoring import SCORE_COLUMNS, fit_models, score_customers
+from crm_lib.summary import customer_summary, period_totals, summary_histogram, totals
 
 duckdb = pytest.importorskip("duckdb")
 
@@ -217,3 +219,71 @@ def test_spark_totals_match_pandas(spark_hostile):
 @given(tx=hostile_logs(max_rows=25), call=SUMMARY_CALLS)
 def test_spark_generated_logs_match_pandas(spark, tx, call):
     assert_same(customer_summary, tx, spark.createDataFrame(tx), **call)
+
+
+# ------------------------------------------------------------- models: histogram and scores
+
+@pytest.fixture(scope="module")
+def company_log():
+    from crm_lib.sample import generate
+
+    return generate(400, seed=7)["transactions"]
+
+
+AS_OF = "2026-10-31"
+
+
+def test_histogram_counts_every_customer_once(con, company_log):
+    summary = customer_summary(company_log, as_of=AS_OF, freq="W")
+    for tx in (company_log, con.from_df(company_log)):
+        hist = summary_histogram(tx, as_of=AS_OF, freq="W")
+        assert hist["customers"].sum() == len(summary) == hist.attrs["customers"]
+        assert hist.attrs["freq"] == "W"
+        # an independent count of the same rows
+        expected = summary.value_counts(["frequency", "recency", "T"]).sort_index()
+        got = hist.set_index(["frequency", "recency", "T"])["customers"]
+        assert got.to_dict() == expected.to_dict()
+        assert len(hist) < len(summary)  # the point: fewer rows than customers
+
+
+def test_fit_on_engine_histogram_equals_fit_on_summary(con, company_log):
+    summary = customer_summary(company_log, as_of=AS_OF)
+    bg_full = BetaGeo().fit(summary)
+    gg_full = GammaGamma().fit(summary)
+    bg, gg = fit_models(con.from_df(company_log), as_of=AS_OF)
+    for name, value in bg_full.params_.items():
+        assert bg.params_[name] == pytest.approx(value, rel=1e-6)
+    for name, value in gg_full.params_.items():
+        assert gg.params_[name] == pytest.approx(value, rel=1e-6)
+
+
+def _expected_scores(tx, bg, gg):
+    summary = customer_summary(tx, as_of=AS_OF)
+    clv = lifetime_value(bg, gg, summary)
+    return pd.concat([summary[["frequency", "recency", "T", "monetary_value"]], clv], axis=1)
+
+
+def test_duckdb_scores_written_to_parquet(con, company_log, tmp_path):
+    bg, gg = fit_models(company_log, as_of=AS_OF)
+    out = tmp_path / "scores.parquet"
+    n = score_customers(con.from_df(company_log), bg, gg, out=out, as_of=AS_OF, batch_rows=97)
+    got = pd.read_parquet(out).set_index("customer_id").sort_index()
+    expected = _expected_scores(company_log, bg, gg)
+    assert n == len(got) == len(expected)
+    pd.testing.assert_frame_equal(got[list(SCORE_COLUMNS)], expected[list(SCORE_COLUMNS)],
+                                  check_index_type=False, check_names=False, rtol=1e-9)
+
+
+def test_spark_histogram_and_scores(spark, company_log, tmp_path):
+    sdf = spark.createDataFrame(company_log)
+    hist = summary_histogram(sdf, as_of=AS_OF)
+    pd.testing.assert_frame_equal(hist, summary_histogram(company_log, as_of=AS_OF),
+                                  check_dtype=False)
+    bg, gg = fit_models(company_log, as_of=AS_OF)
+    out = tmp_path / "scores"
+    n = score_customers(sdf, bg, gg, out=out, as_of=AS_OF)
+    got = pd.read_parquet(out).set_index("customer_id").sort_index()
+    expected = _expected_scores(company_log, bg, gg)
+    assert n == len(expected)
+    pd.testing.assert_frame_equal(got[list(SCORE_COLUMNS)], expected[list(SCORE_COLUMNS)],
+                                  check_index_type=False, check_names=False, rtol=1e-9)

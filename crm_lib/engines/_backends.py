@@ -120,7 +120,7 @@ class DuckDBBackend(Backend):
         return result.to_arrow_table().to_pandas()
 
     def batches(self, result: object, batch_rows: int) -> Iterator[pd.DataFrame]:
-        reader = result.fetch_record_batch(batch_rows)
+        reader = result.to_arrow_reader(batch_rows)
         for batch in reader:
             yield batch.to_pandas()
 
