@@ -19,7 +19,9 @@ process so that the peak resident memory is that of the step alone:
 - ``pandas``: ``pd.read_parquet`` then ``customer_summary`` (load and summary timed apart), up
   to ``--pandas-max`` lines;
 - ``spark``: ``customer_summary(spark.read.parquet(dir))`` in ``local[2]``, up to
-  ``--spark-max`` lines (session start-up not timed).
+  ``--spark-max`` lines (session start-up not timed);
+- ``duckdb-scores`` (only when listed in ``--engines``): ``scoring.fit_models`` on the engine's
+  histograms, then ``scoring.score_customers`` into a Parquet file (fit and scoring timed apart).
 
 Every engine's frequency, recency, T and monetary value are compared with those of the
 ``duckdb`` engine (largest difference printed). Prints a markdown table for docs/benchmarks.md
@@ -152,6 +154,24 @@ def run_one(engine: str, folder: Path) -> dict:
                                             where=n > 1),
             }, index=raw.index)
         info["seconds"] = time.perf_counter() - t0
+    elif engine == "duckdb-scores":
+        import duckdb
+
+        from crm_lib.scoring import fit_models, score_customers
+
+        con = duckdb.connect()
+        con.execute("SET threads TO 2")
+        con.execute("SET memory_limit = '12GB'")
+        rel = con.read_parquet(glob)
+        t0 = time.perf_counter()
+        bg, gg = fit_models(rel, as_of=AS_OF)
+        info["fit_seconds"] = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        out = folder.parent / f"scores-{folder.name}.parquet"
+        info["scored"] = score_customers(rel, bg, gg, out=out, as_of=AS_OF)
+        info["score_seconds"] = time.perf_counter() - t1
+        info["seconds"] = time.perf_counter() - t0
+        s = pd.read_parquet(out, columns=["customer_id", *COLUMNS]).set_index("customer_id")
     elif engine == "pandas":
         t0 = time.perf_counter()
         tx = pd.read_parquet(folder)
@@ -199,7 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pandas-max", type=int, default=50_000_000)
     parser.add_argument("--spark-max", type=int, default=10_000_000)
     parser.add_argument("--engines", nargs="+",
-                        default=["duckdb", "duckdb-sql", "narwhals", "pandas", "spark"])
+                        default=["duckdb", "duckdb-sql", "narwhals", "pandas", "spark"],
+                        help="also: duckdb-scores")
     parser.add_argument("--one", nargs=2, metavar=("ENGINE", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:

@@ -149,7 +149,7 @@ def score_customers(transactions: object, bg: BetaGeo, gg: GammaGamma, *, out: s
     from crm_lib.summary import _engine_summary_query
 
     be, sql, _ = _engine_summary_query(transactions, calibration_end=None, cost_col=None,
-                                       order_col=None, **kwargs)
+                                       order_col=None, statistics_only=True, **kwargs)
     d = be.dialect
     cols = ", ".join(["CAST(s.c AS STRING) AS " + d.quote(customer_col)]
                      + [f"s.{c}" for c in SCORE_COLUMNS[:4]])

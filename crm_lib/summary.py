@@ -866,7 +866,7 @@ def _optional_engine_col(kinds: dict[str, str], name: str, col: str | None,
 
 
 def _engine_summary_query(transactions, *, customer_col, date_col, value_col, as_of, freq,
-                          calibration_end, cost_col, order_col):
+                          calibration_end, cost_col, order_col, statistics_only=False):
     """Validate on the engine and build the per-customer query.
 
     Returns (backend, SQL, settings used to finish the result).
@@ -917,6 +917,7 @@ def _engine_summary_query(transactions, *, customer_col, date_col, value_col, as
         be.dialect, customer_col=customer_col, date_col=date_col, value_col=value_col,
         cost_col=cost_c, order_col=order_c, as_of_day=as_of_day, end_day=end_day,
         cal_day=cal_day, freq=freq, end_start_day=end_start, length=PERIOD_LENGTH_DAYS[freq],
+        statistics_only=statistics_only,
     )
     settings = dict(freq=freq, as_of_day=as_of_day, cal_day=cal_day, end_per=end_per,
                     excluded=excluded, value_col=value_col, cost_col=cost_c, order_col=order_c,
@@ -1129,7 +1130,7 @@ def summary_histogram(
         from crm_lib.engines import _sql
 
         be, sql, st = _engine_summary_query(transactions, calibration_end=None, cost_col=None,
-                                            order_col=None, **kwargs)
+                                            order_col=None, statistics_only=True, **kwargs)
         out = be.collect(_sql.histogram(sql, cols, weight_col))
         out = out.sort_values(cols, kind="stable").reset_index(drop=True)
         for c in cols:

@@ -124,13 +124,16 @@ def _lines(d: Dialect, keys, date_col, value_col, extra, order_col, where: list[
 def customer_summary(d: Dialect, *, customer_col: str, date_col: str, value_col: str | None,
                      cost_col: str | None, order_col: str | None, as_of_day: int,
                      end_day: int, cal_day: int | None, freq: str, end_start_day: int,
-                     length: float) -> str:
+                     length: float, statistics_only: bool = False) -> str:
     """One row per customer seen up to ``as_of_day``: lifetimes' statistics and the extras.
 
     Columns: ``c``; ``seen`` (1 with a line in the estimation window ``day <= end_day``);
     ``periods`` (purchase periods, NULL without any), ``frequency``, ``recency``, ``T``,
     ``monetary_value``; ``sales``, ``cost``, ``orders``, ``first_day``, ``last_day`` over the
     window; with ``cal_day``, ``hold_periods`` and ``hold_value`` (mean value) of the holdout.
+    ``statistics_only`` keeps only the customers with a purchase period and only ``c``,
+    ``periods`` and the four statistics (what the model fits and the scores need; no calibration
+    split), which spares the second aggregation over the lines.
     """
     has_value = value_col is not None
     extra = {"k": cost_col} if cost_col is not None else {}
@@ -165,6 +168,12 @@ def customer_summary(d: Dialect, *, customer_col: str, date_col: str, value_col:
         "AS monetary_value",
         "l.sales", "l.orders", "l.first_day", "l.last_day",
     ]
+    if statistics_only:
+        if cal_day is not None:
+            raise ValueError("statistics_only has no calibration split")
+        keep = ("b.periods", "AS frequency", "AS recency", "AS T", "AS monetary_value")
+        cols = ["b.k0 AS c"] + [c for c in cols if c.endswith(keep)]
+        return "WITH " + ",\n".join(ctes[:5]) + f"\nSELECT {', '.join(cols)} FROM buys AS b"
     if cost_col is not None:
         cols.append("l.cost")
     joins = "per_line AS l LEFT JOIN buys AS b ON l.k0 = b.k0"
