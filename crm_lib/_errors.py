@@ -36,7 +36,11 @@ def _fmt(value: object) -> str:
     if isinstance(value, str):
         return repr(value)
     if isinstance(value, (float, np.floating)):
-        return f"{value:g}"
+        # as written: the shortest digits that give the value back (-11062.06, 23502), never
+        # rounded to six digits (-11062.1) nor shown as 23502.0 or -0
+        if not np.isfinite(value):
+            return str(value)
+        return np.format_float_positional(float(value) + 0.0, trim="-")
     return str(value)
 
 

@@ -27,12 +27,12 @@ import pandera.pandas as pa
 
 from crm_lib._errors import DataError, examples, fail_rows
 from crm_lib._frames import isin
-from crm_lib.schema import DTYPES, REQUIRED_TABLES, TABLE_NAMES, TABLES, pandera_schema
+from crm_lib.schema import DTYPES, REQUIRED_TABLES, TABLE_NAMES, TABLES, Column, pandera_schema
 
 QUALITY_COLUMNS = ("table", "check", "severity", "rows", "examples")
 SUFFIXES = (".csv", ".parquet", ".txt", ".tsv", ".csv.gz", ".txt.gz", ".tsv.gz")
 MAPPING_KEYS = ("tables", "columns", "read", "values", "date_formats", "dayfirst", "timezone",
-                "non_merchandise", "derive_customers")
+                "non_merchandise", "order_status", "fill_down", "derive_customers")
 
 #: Dates before this day, or more than this many years after the reference day, get a finding.
 EARLIEST_PLAUSIBLE = "1990-01-01"
@@ -288,7 +288,26 @@ READ_KEYS = ("sep", "header", "encoding", "decimal")
 #: Columns a mapping may map that are not stored as such: ``unit_price`` gives ``amount``
 #: (quantity × unit_price); ``status``, ``refund``, ``discount`` and ``postage`` are order
 #: cells the loader classes and keeps apart from merchandise sales.
-EXTRA_TARGETS = {"transactions": ("unit_price",)}
+EXTRA_TARGETS = {"transactions": ("unit_price", "status", "refund", "discount", "postage")}
+#: The classes of an order status: only ``sale`` counts as customer sales.
+STATUS_CLASSES = ("sale", "cancelled", "unpaid", "refunded")
+#: Status words of common shop exports (Taobao/Tmall/JD, Shopify, WooCommerce) and their class,
+#: compared without case; the mapping's ``order_status`` adds to them or overrides them.
+DEFAULT_ORDER_STATUS = MappingProxyType({
+    "交易成功": "sale", "已完成": "sale", "已收货": "sale", "已发货": "sale", "卖家已发货": "sale",
+    "买家已付款": "sale", "等待卖家发货": "sale", "完成": "sale",
+    "交易关闭": "cancelled", "已取消": "cancelled", "订单取消": "cancelled",
+    "等待买家付款": "unpaid", "待付款": "unpaid", "未付款": "unpaid",
+    "退款成功": "refunded", "已退款": "refunded", "全额退款": "refunded",
+    "paid": "sale", "completed": "sale", "complete": "sale", "fulfilled": "sale",
+    "processing": "sale", "shipped": "sale", "delivered": "sale", "partially_refunded": "sale",
+    "partially refunded": "sale",
+    "voided": "cancelled", "cancelled": "cancelled", "canceled": "cancelled", "failed": "cancelled",
+    "expired": "cancelled",
+    "pending": "unpaid", "on-hold": "unpaid", "on hold": "unpaid", "unpaid": "unpaid",
+    "authorized": "unpaid",
+    "refunded": "refunded",
+})
 
 
 def _yaml_with_lines(text: str, name: str) -> tuple[object, dict]:
@@ -405,6 +424,27 @@ def _check_mapping(data: Mapping, where: str, lines: dict) -> None:
     if nm is not None and not (isinstance(nm, list) and all(isinstance(x, str) for x in nm)):
         raise DataError(f"{at('non_merchandise')}: `non_merchandise` must be a list of product "
                         "ids (or 're:' patterns).")
+    os_ = data.get("order_status")
+    if os_ is not None:
+        if not isinstance(os_, Mapping):
+            raise DataError(f"{at('order_status')}: `order_status` must map your status words to "
+                            f"one of {list(STATUS_CLASSES)}.")
+        for word, cls in os_.items():
+            if cls not in STATUS_CLASSES:
+                raise DataError(f"{at('order_status', word)}: status {word!r} is classed as "
+                                f"{cls!r}; the classes are {list(STATUS_CLASSES)}.")
+    fd = data.get("fill_down")
+    if fd is not None:
+        if not isinstance(fd, Mapping):
+            raise DataError(f"{at('fill_down')}: `fill_down` must list columns per table, e.g. "
+                            "fill_down: {transactions: [order_id, date, customer_id]}.")
+        for table, cols in fd.items():
+            if table not in TABLES:
+                raise DataError(f"{at('fill_down', table)}: unknown table {table!r}.")
+            targets = TABLES[table].names + EXTRA_TARGETS.get(table, ())
+            for c in cols or []:
+                if c not in targets:
+                    raise DataError(f"{at('fill_down', table)}: {c!r} is no column of `{table}`.")
     tz = data.get("timezone")
     if tz is not None:
         try:
@@ -548,7 +588,7 @@ def _unwrap_ids(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     m = s.str.extract(_EXCEL_WRAPPER)
     inner = m[0].fillna(m[1]).fillna(m[2])
     hit = inner.notna()
-    return s.where(~hit, inner.str.strip()), hit
+    return s.where(~hit, inner), hit
 
 
 _OFFSET = re.compile(
@@ -692,9 +732,11 @@ def _parse_column(s: pd.Series, col, *, table: str, fname: str, offset: int,
     if kind in ("id", "str"):
         if pd.api.types.is_float_dtype(s) and (s.dropna() % 1 == 0).all():
             s = s.astype("Int64")
-        out = _text(s.astype("str").where(s.notna()))
+        out = s.astype("str").where(s.notna())
         if kind == "id":
             out, wrapped = _unwrap_ids(out)
+        out = _text(out)
+        if kind == "id":
             if wrapped.any():
                 n, ex = examples(s, wrapped.to_numpy(), row_offset=offset)
                 notes.append(_finding(table, f"Excel text wrappers removed from '{col.name}' "
@@ -969,8 +1011,12 @@ class Dataset:
         """The present tables by name."""
         return {n: getattr(self, n) for n in TABLE_NAMES if getattr(self, n) is not None}
 
-    def require(self, table: str, *, analysis: str = "this analysis") -> pd.DataFrame:
+    def require(self, table: str, *, analysis: str = "this analysis",
+                columns: tuple[str, ...] = ()) -> pd.DataFrame:
         """The table, or a DataError saying which analysis needs it and how to provide it.
+
+        ``columns`` names columns the analysis needs filled in: an export without amounts
+        (``id,date`` only) loads, and an analysis of money says here that it cannot run.
 
         Examples
         --------
@@ -988,6 +1034,14 @@ class Dataset:
             raise DataError(
                 f"{analysis} needs the `{table}` table, which is not in "
                 f"{self.source or 'this dataset'}. Add {table}.csv with columns {cols}."
+            )
+        empty = [c for c in columns if c not in df or (len(df) and df[c].isna().all())]
+        if empty:
+            raise DataError(
+                f"{analysis} needs {', '.join(repr(c) for c in empty)} in `{table}`, which "
+                f"{self.source or 'this dataset'} does not have (no such column, or every cell "
+                "empty). Map the column with a mapping file, or run the analyses that need no "
+                "amounts (BG/NBD, P(alive), RFM recency and frequency, churn)."
             )
         return df
 
@@ -1117,6 +1171,9 @@ DEFAULT_NON_MERCHANDISE = ("POST", "DOT", "C2", "M", "m", "D", "S", "B", "CRUK",
 #: What each value of ``Dataset.excluded_lines["line_kind"]`` means.
 LINE_KINDS = MappingProxyType({
     "non_merchandise": "postage, fees, adjustments and discounts named by `non_merchandise`",
+    "cancelled": "an order whose status the mapping classes as cancelled (交易关闭, voided)",
+    "unpaid": "an order not paid (等待买家付款, pending)",
+    "refunded": "an order refunded in full (退款成功, refunded)",
 })
 
 
@@ -1160,6 +1217,68 @@ def _take(raw: _Raw, mask: pd.Series, reason: str, table: str, notes: list, skip
     notes.append(_finding(table, check, "warning", int(m.sum()), _rows_text(rows)))
 
 
+def _fill_down(df: pd.DataFrame, table: str, columns: list, fname: str,
+               notes: list) -> pd.DataFrame:
+    """Order-level cells that an export fills only on an order's first row, filled down."""
+    if not columns:
+        return df
+    missing = [c for c in columns if c not in df]
+    if missing:
+        raise DataError(f"The mapping fills down {missing} of `{table}`, which {fname} does not "
+                        f"have (after mapping: {list(df.columns)}).")
+    out = df.copy()
+    filled = 0
+    for c in columns:
+        col = out[c].astype("str")
+        blank = col.str.strip() == ""
+        if blank.any():
+            out[c] = col.mask(blank).ffill().fillna("")
+            filled += int((blank & (out[c] != "")).sum())
+    notes.append(_finding(table, f"order cells filled down from the row above ({', '.join(columns)})",
+                          "info", filled, ""))
+    return out
+
+
+_ORDER_CELLS = tuple(Column(c, "float") for c in ("refund", "discount", "postage"))
+
+
+def _order_cells(df: pd.DataFrame, mapping: Mapping, fname: str, notes: list) -> pd.DataFrame:
+    """Order status classed; refunds netted from the amount; discounts and postage kept apart."""
+    out = df.copy()
+    if "status" in out:
+        st = _text(out["status"])
+        words = {k.lower(): v for k, v in DEFAULT_ORDER_STATUS.items()}
+        words.update({str(k).lower(): v for k, v in (mapping.get("order_status") or {}).items()})
+        cls = st.str.lower().map(words)
+        fail_rows("transactions", "status", st, st.isna(),
+                  "filled in (an order status)", source=fname,
+                  hint="Fill it down from the order's first row: fill_down: {transactions: [status]}.")
+        fail_rows("transactions", "status", st, cls.isna(),
+                  f"an order status the mapping classes as one of {list(STATUS_CLASSES)}",
+                  source=fname,
+                  hint="Class it in the mapping file: order_status: {<your word>: sale}.")
+        out["status"] = st.astype("str")
+        out["status_class"] = cls.astype("str")
+    for col in _ORDER_CELLS:
+        if col.name in out:
+            out[col.name] = _parse_column(out[col.name], col, table="transactions", fname=fname,
+                                          offset=0, mapping=mapping, notes=notes)
+    if "refund" in out:
+        refund = out["refund"].fillna(0.0)
+        n = int((refund != 0).sum())
+        if n:
+            out["amount"] = out["amount"] - refund
+            notes.append(_finding("transactions", "refunds netted from the amount (amount = "
+                                  f"amount - refund; {_fmt_amount(refund.sum())} in all)", "info",
+                                  n, ""))
+    for c in ("discount", "postage"):
+        if c in out and out[c].notna().any():
+            notes.append(_finding("transactions", f"{c} kept apart from merchandise sales (column "
+                                  f"'{c}', {_fmt_amount(out[c].sum())} in all; not in amount)",
+                                  "info", int(out[c].notna().sum()), ""))
+    return out
+
+
 def _load_table(path: Path, table: str, mapping: dict, notes: list,
                 skipped: list) -> tuple[pd.DataFrame, np.ndarray]:
     """One table: read, rows that are no data set aside, columns renamed, parsed and validated.
@@ -1201,6 +1320,7 @@ def _load_table(path: Path, table: str, mapping: dict, notes: list,
     raw.df = df
     _skip_rows(raw, table, None if names is not None else list(df.columns), notes, skipped)
     df = raw.df.rename(columns=rename)
+    df = _fill_down(df, table, (mapping.get("fill_down") or {}).get(table) or [], path.name, notes)
     if "amount" not in df and table == "transactions" and {"quantity", "unit_price"} <= set(df):
         decimal = opts.get("decimal", ".")
         df = df.assign(amount=_parse_float(df["quantity"], decimal) * _parse_float(df["unit_price"], decimal))
@@ -1235,6 +1355,8 @@ def _load_table(path: Path, table: str, mapping: dict, notes: list,
         notes.append(_finding(table, "optional columns absent (left empty)", "info", len(df),
                               ", ".join(absent)))
     df = df.assign(**parsed)
+    if table == "transactions":
+        df = _order_cells(df, mapping, path.name, notes)
     if "order_id" in derived:
         day = df["date"].dt.strftime("%Y-%m-%d")
         df["order_id"] = (df["customer_id"].fillna("?") + " " + day).astype("str")
@@ -1279,8 +1401,7 @@ def _non_merchandise(tx: pd.DataFrame, rows: np.ndarray, mapping: Mapping,
     if mask.any():
         sel = tx[mask]
         by = sel.groupby("product_id")["amount"].agg(["size", "sum"]).sort_values("size", ascending=False)
-        shown = ", ".join(f"{i!r}: {int(r['size'])} lines, {_fmt_amount(r['sum'])}"
-                          for i, r in by.head(6).iterrows())
+        shown = _by_product(by)
         notes.append(_finding(
             "transactions", "non-merchandise lines (postage, fees, adjustments: in "
             "Dataset.excluded_lines, out of customer sales; amount "
@@ -1292,13 +1413,17 @@ def _non_merchandise(tx: pd.DataFrame, rows: np.ndarray, mapping: Mapping,
     if looks.any():
         sel = tx[looks]
         by = sel.groupby("product_id")["amount"].agg(["size", "sum"]).sort_values("size", ascending=False)
-        shown = ", ".join(f"{i!r}: {int(r['size'])} lines, {_fmt_amount(r['sum'])}"
-                          for i, r in by.head(6).iterrows())
+        shown = _by_product(by)
         notes.append(_finding(
             "transactions", "product ids that look like fees or adjustments (letters only, not "
             "in products; kept as sales: name them in non_merchandise if they are not)",
             "warning", int(looks.sum()), shown))
     return mask
+
+
+def _by_product(by: pd.DataFrame) -> str:
+    return ", ".join(f"{i!r}: {int(r['size'])} line{'s' if r['size'] != 1 else ''}, "
+                     f"{_fmt_amount(r['sum'])}" for i, r in by.head(6).iterrows())
 
 
 def _fmt_amount(x: float) -> str:
@@ -1380,8 +1505,21 @@ def load_dataset(path: str | Path, mapping: str | Path | Mapping | None = None, 
         notes.append(_finding("transactions", "cost computed as quantity × products.unit_cost", "info",
                               len(tx), ""))
     tx, rows = tables["transactions"], offsets["transactions"]
-    out = _non_merchandise(tx, rows, mapping, tables.get("products"), notes)
-    excluded = tx[out].assign(line_kind="non_merchandise", row=rows[out])
+    kind = pd.Series("sale", index=tx.index, dtype="str")
+    if "status_class" in tx:
+        kind = tx["status_class"].astype("str")
+        for cls in STATUS_CLASSES[1:]:
+            m = (kind == cls).to_numpy()
+            if m.any():
+                notes.append(_finding(
+                    "transactions", f"{cls} orders (status {sorted(set(tx['status'][m]))}: in "
+                    "Dataset.excluded_lines, never counted as sales; amount "
+                    f"{_fmt_amount(tx['amount'][m].sum())})", "warning", int(m.sum()),
+                    _rows_text(rows[m])))
+    nm = _non_merchandise(tx, rows, mapping, tables.get("products"), notes) & (kind == "sale").to_numpy()
+    kind = kind.mask(nm, "non_merchandise")
+    out = (kind != "sale").to_numpy()
+    excluded = tx[out].assign(line_kind=kind[out], row=rows[out])
     tables["transactions"] = tx[~out].reset_index(drop=True)
     offsets["transactions"] = rows[~out]
     ref = pd.Timestamp(today) if today is not None else pd.Timestamp.today()
