@@ -911,8 +911,8 @@ def _quality_checks(tables: dict[str, pd.DataFrame], offsets: dict[str, np.ndarr
         only_zero = paid.index[~paid.to_numpy()]
         if len(only_zero):
             shown = ", ".join(repr(c) for c in only_zero[:3])
-            f.append(_finding("transactions", "customers whose every line has zero amount (kept: "
-                              "their orders count for frequency and recency; their spend is 0)",
+            f.append(_finding("transactions", "customers whose only purchases are $0 (kept: their "
+                              "orders count for frequency and recency; their spend is 0)",
                               "info", len(only_zero), f"customers {shown}"))
     if "quantity" in tx:
         _flag(f, "transactions", tx, tx["quantity"] == 0, "quantity 0 (kept)", "warning",
