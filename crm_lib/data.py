@@ -23,10 +23,12 @@ from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
+import pandera.pandas as pandera
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from crm_lib._errors import DataError, examples, fail_rows
-from crm_lib._frames import isin
+from crm_lib._frames import count_outside_quotes, isin, matches
 from crm_lib.schema import DTYPES, REQUIRED_TABLES, TABLE_NAMES, TABLES, Column, pandera_schema
 
 QUALITY_COLUMNS = ("table", "check", "severity", "rows", "examples")
@@ -66,11 +68,6 @@ _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 DETECTED_ENCODINGS = ("gb18030", "cp1252")
 _ENCODING_LABELS = {"utf-8-sig": "UTF-8 with BOM", "gb18030": "GBK/GB18030", "utf-16": "UTF-16",
                     "cp1252": "Windows-1252 (Western European)"}
-#: Words that mark a row as a totals row when a text cell (an id or the first column) starts with one.
-TOTALS_WORDS = ("合计", "小计", "总计", "共计", "total", "grand total", "subtotal", "sub-total", "sum")
-_TOTALS = re.compile(r"^\s*(" + "|".join(re.escape(w) for w in TOTALS_WORDS) + r")\b\W*",
-                     re.IGNORECASE)
-_TOTALS_CJK = re.compile(r"^\s*(合计|小计|总计|共计)")
 _SEPARATORS = ",;\t|"
 
 
@@ -129,26 +126,27 @@ def _decode(raw: bytes, path: Path, encoding: str | None = None) -> tuple[str, s
 
 def _field_counts(lines: pd.Series, sep: str) -> np.ndarray:
     """Fields per line, quoted separators not counted (vectorised: quoted runs are cut out)."""
-    unquoted = lines.str.replace(r'"[^"]*"', "", regex=True)
-    return unquoted.str.count(re.escape(sep)).to_numpy() + 1
+    return count_outside_quotes(lines, sep) + 1
 
 
 def _read_text(text: str, path: Path, table: str, opts: Mapping, names: list | None) -> _Raw:
     """A CSV or whitespace-separated text as a frame of strings, its rows checked for shape."""
     header = opts.get("header", names is None)
     sep = opts.get("sep")
-    lines = pd.Series(text.splitlines())
-    lines = lines[lines.str.strip() != ""]
+    lines = pa.array(text.splitlines(), type=pa.large_string())
+    filled = np.asarray(pc.not_equal(pc.utf8_trim_whitespace(lines), ""), dtype=bool)
+    line_no = np.flatnonzero(filled) + 1  # the spreadsheet row of each non-blank line
+    lines = lines.filter(pa.array(filled))
     notes: list = []
     if sep in ("whitespace", " ", r"\s+"):
         sep = r"\s+"
     elif sep is None:
-        first = lines.iloc[0]
+        first = lines[0].as_py()
         sep = max(_SEPARATORS, key=first.count)
         if first.count(sep) == 0 and re.search(r"\S\s+\S", first.strip()):
             sep = r"\s+"
     counts = None if sep == r"\s+" else _field_counts(lines, sep)
-    if counts is not None and lines.str.count('"').mod(2).ne(0).any():
+    if counts is not None and (np.asarray(pc.count_substring(lines, '"')) % 2).any():
         counts = None  # a quoted cell spans lines: the reader checks the shape itself
     width = int(counts.max()) if counts is not None else None
     kw = dict(sep=sep, dtype=str, keep_default_na=False, na_filter=False, header=None,
@@ -164,7 +162,7 @@ def _read_text(text: str, path: Path, table: str, opts: Mapping, names: list | N
         except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
             raise DataError(f"Cannot read `{table}` ({path.name}) as CSV: {exc}") from None
     # spreadsheet row of each line pandas returned (blank lines are skipped by both)
-    rows = (lines.index.to_numpy() + 1) if counts is not None else np.arange(1, len(df) + 1)
+    rows = line_no if counts is not None else np.arange(1, len(df) + 1)
     if header:
         head = [str(c).strip() for c in df.iloc[0].tolist()] if len(df) else []
         df, rows = df.iloc[1:], rows[1:]
@@ -532,7 +530,7 @@ def read_mapping(mapping: str | Path | Mapping | None) -> dict:
 #: called NA or a customer named None keeps its name.
 MISSING_WORDS = ("", "na", "n/a", "#n/a", "null", "none")
 #: Texts of a number that is not finite; such a number is refused in every numeric column.
-_NON_FINITE = re.compile(r"^[+-]?(inf|infinity|nan|1\.#inf|1\.#ind)$", re.IGNORECASE)
+_NON_FINITE = r"^\s*[+-]?(?i:inf|infinity|nan|1\.#inf|1\.#ind)\s*$"
 #: Excel's ways of forcing text on a long id: ="0123", a leading apostrophe, a leading tab.
 _EXCEL_WRAPPER = re.compile(r'^(?:="(.*)"|\'(.*)|\t(.*))$', re.DOTALL)
 
@@ -549,7 +547,12 @@ def _blank(s: pd.Series) -> pd.Series:
     """Cells of a number, date or yes/no column: trimmed; :data:`MISSING_WORDS` are missing."""
     if s.dtype == object or pd.api.types.is_string_dtype(s):
         t = s.astype("str").where(s.notna()).str.strip()
-        return t.mask(t.str.lower().isin(MISSING_WORDS))
+        short = (t.str.len() <= max(map(len, MISSING_WORDS))).fillna(False).astype(bool)
+        if not short.any():
+            return t
+        words = pd.Series(False, index=t.index)
+        words.loc[short] = t[short].str.lower().isin(MISSING_WORDS).to_numpy()
+        return t.mask(words)
     return s
 
 
@@ -585,10 +588,13 @@ def _parse_float(s: pd.Series, decimal: str = ".") -> pd.Series:
 
 def _unwrap_ids(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Excel's text-forcing wrappers removed from ids (``="2045678901234567"`` → the digits)."""
-    m = s.str.extract(_EXCEL_WRAPPER)
+    hit = pd.Series(s.str.startswith(("=\"", "'", "\t")).fillna(False).astype(bool), index=s.index)
+    if not hit.any():  # the regex only on the few candidates: ids are millions of cells
+        return s, hit
+    m = s[hit].str.extract(_EXCEL_WRAPPER)
     inner = m[0].fillna(m[1]).fillna(m[2])
-    hit = inner.notna()
-    return s.where(~hit, inner), hit
+    hit.loc[hit] = inner.notna().to_numpy()
+    return s.where(~hit, inner.reindex(s.index)), hit
 
 
 _OFFSET = re.compile(
@@ -605,7 +611,12 @@ def _offsets(s: pd.Series, *, timezone: str | None, table: str, column: str, fna
     that zone's local time; values without an offset are taken as that zone's local time.
     """
     done = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
-    m = s.str.extract(_OFFSET)
+    # only values long enough for a date, a time and an offset go through the regex
+    cand = (s.str.len() > 15).fillna(False).astype(bool) & \
+        s.str[-6:].str.contains(r"[zZ+\-T]|UTC|GMT", regex=True).fillna(False).astype(bool)
+    if not cand.any():
+        return s, done
+    m = s[cand].str.extract(_OFFSET).reindex(s.index)
     has = m[1].notna()
     if not has.any():
         return s, done
@@ -773,7 +784,7 @@ def _parse_column(s: pd.Series, col, *, table: str, fname: str, offset: int,
         if pd.api.types.is_numeric_dtype(s):
             nonfinite = np.isinf(out.to_numpy())
         else:
-            nonfinite = (raw.str.match(_NON_FINITE, na=False) | np.isinf(out)).to_numpy()
+            nonfinite = matches(raw, _NON_FINITE) | np.isinf(out.to_numpy())
         fail_rows(table, col.name, raw, nonfinite,
                   "a finite number (infinity and NaN would make every total infinite or empty)",
                   row_offset=offset, source=fname)
@@ -824,7 +835,7 @@ def _validate_values(df: pd.DataFrame, table: str, fname: str, offset: int) -> N
     """Run the pandera schema and turn its findings into one DataError."""
     try:
         pandera_schema(table).validate(df, lazy=True)
-    except pa.errors.SchemaErrors as exc:
+    except pandera.errors.SchemaErrors as exc:
         fc = exc.failure_cases
         fc = fc[fc["column"].notna()]
         problems = []
@@ -1160,8 +1171,10 @@ def mask_text(s: pd.Series) -> pd.Series:
     return s.str.replace(r"(\d{3})\d{4}(\d{4})", r"\1****\2", regex=True)
 
 
-_TOTALS_LATIN = re.compile(r"^\s*(grand\s+total|sub-?\s?total|totals?|sum)\s*[:：]?\s*$", re.IGNORECASE)
-_TOTALS_CJK = re.compile(r"^\s*(合计|小计|总计|共计)")
+#: A totals row: its first cell, or an id or date cell, starts with one of the Chinese words or
+#: is one of the English ones (any case, an optional colon).
+TOTALS_PATTERN = (r"^\s*(?:合计|小计|总计|共计|(?i:grand\s+total|sub-?\s?total|totals?|sum)"
+                  r"\s*[:：]?\s*$)")
 #: Product ids that the "Online Retail" export uses for lines that are no merchandise: postage,
 #: carriage, manual adjustments, discounts, fees, bad debt, samples, charity. Left out of
 #: customer sales by default when `products` does not list them (``non_merchandise: []`` in the
@@ -1183,20 +1196,24 @@ def _skip_rows(raw: _Raw, table: str, header: list[str] | None, notes: list,
     df = raw.df
     if df.empty or df.shape[1] == 0 or raw.encoding == "parquet":
         return
-    cells = df.astype("str").apply(lambda c: c.str.strip())
     drop = pd.Series(False, index=df.index)
     if header:
-        same = pd.DataFrame({c: cells[c] == str(c) for c in cells.columns})
-        again = same.sum(axis=1) >= max(2, (len(cells.columns) + 1) // 2)
-        _take(raw, again, "repeated header row", table, notes, skipped,
-              "repeated header rows (left out of every analysis)")
-        drop |= again
+        # candidates: the first cell repeats the first column's name; then half the cells must
+        first = df.iloc[:, 0].str.strip() == str(df.columns[0])
+        if first.any():
+            cand = df[first.to_numpy()]
+            same = sum((cand[c].str.strip() == str(c)).astype(int) for c in cand.columns)
+            again = pd.Series(False, index=df.index)
+            again.loc[cand.index] = (same >= max(2, (len(cand.columns) + 1) // 2)).to_numpy()
+            _take(raw, again, "repeated header row", table, notes, skipped,
+                  "repeated header rows (left out of every analysis)")
+            drop |= again
     spec = TABLES[table]
-    look = [c for c in cells.columns if c in spec.names and spec.column(c).kind in ("id", "date")]
-    look = list(dict.fromkeys([cells.columns[0], *look]))
+    look = [c for c in df.columns if c in spec.names and spec.column(c).kind in ("id", "date")]
+    look = list(dict.fromkeys([df.columns[0], *look]))
     tot = pd.Series(False, index=df.index)
     for c in look:
-        tot |= cells[c].str.match(_TOTALS_LATIN, na=False) | cells[c].str.match(_TOTALS_CJK, na=False)
+        tot |= matches(df[c], TOTALS_PATTERN)
     tot &= ~drop
     _take(raw, tot, "totals row", table, notes, skipped,
           "totals rows (合计/小计/Total: left out of every analysis, not sales)")
@@ -1395,7 +1412,7 @@ def _non_merchandise(tx: pd.DataFrame, rows: np.ndarray, mapping: Mapping,
     patterns = [n[3:] for n in named if n.startswith("re:")]
     mask = isin(pid, exact)
     for pat in patterns:
-        mask |= pid.str.contains(pat, regex=True, na=False).to_numpy()
+        mask |= pid.str.contains(pat, regex=True, na=False).to_numpy(dtype=bool)
     if default:
         mask &= ~isin(pid, listed)
     if mask.any():
@@ -1408,7 +1425,7 @@ def _non_merchandise(tx: pd.DataFrame, rows: np.ndarray, mapping: Mapping,
             f"{_fmt_amount(sel['amount'].sum())})", "warning", int(mask.sum()),
             shown + ("" if not default else " (the default list; set non_merchandise in the "
                      "mapping to change it)")))
-    looks = pid.str.fullmatch(r"[A-Za-z][A-Za-z _-]*", na=False).to_numpy() & ~mask & \
+    looks = matches(pid, r"^[A-Za-z][A-Za-z _-]*$") & ~mask & \
         ~isin(pid, listed)
     if looks.any():
         sel = tx[looks]
