@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from exports.online_retail import MAPPING, NON_MERCHANDISE, write_online_retail
 
 from crm_lib import DataError, load_dataset
@@ -18,12 +19,21 @@ from crm_lib import DataError, load_dataset
 EXPORTS = Path(__file__).parent / "exports"
 TODAY = "2026-11-01"
 
-#: The README's CDNOW mapping: the file as lifetimes ships it (a header line, whitespace-separated).
-CDNOW = {
-    "tables": {"transactions": "CDNOW_master.txt.gz"},
-    "columns": {"transactions": {"quantity": "number_of_cds", "amount": "dollar_value"}},
-    "derive_customers": True,
-}
+README = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+
+
+def readme_mapping(after: str) -> dict:
+    """The first YAML block of the README after the sentence ``after``."""
+    block = README.split(after, 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    return yaml.safe_load(block)
+
+
+#: The README's CDNOW mapping: the file as lifetimes ships it (a header line, whitespace-separated),
+#: here compressed.
+CDNOW = readme_mapping("The CDNOW purchase log")
+CDNOW["tables"]["transactions"] += ".gz"
+CDNOW_HEADERLESS = readme_mapping("and as it was first published")
+RETAIL = readme_mapping('This one loads the public "Online Retail" export')
 
 
 @pytest.fixture(scope="module")
@@ -74,11 +84,7 @@ def test_cdnow_as_published_headerless(tmp_path, cdnow):
 
     lines = gzip.decompress((EXPORTS / "CDNOW_master.txt.gz").read_bytes()).decode().splitlines()
     (tmp_path / "CDNOW_master.txt").write_text("\n".join(lines[1:]) + "\n")
-    ds = load_dataset(tmp_path, {
-        "tables": {"transactions": "CDNOW_master.txt"},
-        "columns": {"transactions": ["customer_id", "date", "quantity", "amount"]},
-        "read": {"transactions": {"sep": "whitespace", "header": False}},
-        "derive_customers": True}, today=TODAY)
+    ds = load_dataset(tmp_path, CDNOW_HEADERLESS, today=TODAY)
     pd.testing.assert_frame_equal(ds.transactions, cdnow.transactions)
 
 
@@ -100,7 +106,8 @@ def test_lifetimes_id_date_example_loads():
 def retail(tmp_path_factory):
     d = tmp_path_factory.mktemp("retail")
     path = write_online_retail(d, invoices=600, seed=7)
-    return load_dataset(d, MAPPING, today=TODAY), path
+    assert set(MAPPING["non_merchandise"]) <= set(RETAIL["non_merchandise"])
+    return load_dataset(d, RETAIL, today=TODAY), path
 
 
 def test_online_retail_file_has_its_quirks(retail):
