@@ -196,7 +196,10 @@ def _read_text(text: str, path: Path, table: str, opts: Mapping, names: list | N
     df = df.iloc[:, :n_head].copy()
     if df.shape[1] < n_head:  # pragma: no cover - pandas pads to the widest row
         df = df.reindex(columns=range(n_head), fill_value="")
-    if header:
+    if header and names is not None:  # a header line the mapping's list of columns replaces
+        head = list(names) + [f"_column{i + 1}" for i in range(len(names), len(head))]
+        head = head[:n_head]
+    elif header:
         dups = sorted({h for h in head if head.count(h) > 1})
         if dups:
             where = ", ".join(f"{d!r} (columns {', '.join(str(i + 1) for i, h in enumerate(head) if h == d)})"

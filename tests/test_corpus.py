@@ -493,3 +493,27 @@ def test_every_corpus_file_reads_as_the_csv_module_reads_it(case):
     else:
         assert tx["amount"].sum() == pytest.approx(sum(amounts), abs=1e-6)
         assert sorted(tx["amount"].round(6)) == pytest.approx(sorted(np.round(amounts, 6)))
+
+
+def test_encoding_detection_on_the_corpus():
+    from crm_lib.data import _decode
+
+    found = {}
+    for p in sorted(CORPUS.rglob("*.csv")):
+        raw = p.read_bytes()
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            found[f"{p.parent.name}/{p.name}"] = _decode(raw, p)[1]
+    assert found == {"cp1252/customers.csv": "cp1252", "cp1252/transactions.csv": "cp1252",
+                     "gbk/customers.csv": "gb18030", "latin1_named/customers.csv": "cp1252",
+                     "semicolon_gbk/customers.csv": "gb18030"}
+
+
+def test_headerless_list_with_a_header_line_replaces_the_names(tmp_path):
+    _copy_valid(tmp_path)
+    (tmp_path / "t.csv").write_text("a,b,c\nO1,C1,2024-01-03\n")
+    ds = load_dataset(tmp_path, {"tables": {"transactions": "t.csv"},
+                                 "columns": {"transactions": ["order_id", "customer_id", "date"]},
+                                 "read": {"transactions": {"header": True}}}, today=TODAY)
+    assert ds.transactions["order_id"].tolist() == ["O1"] and ds.transactions["amount"].isna().all()
