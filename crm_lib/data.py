@@ -1501,7 +1501,7 @@ def load_dataset(path: str | Path, mapping: str | Path | Mapping | None = None, 
             if table == "customers" and mapping.get("derive_customers"):
                 continue
             if table in REQUIRED_TABLES:
-                present = sorted(x.name for x in folder.iterdir() if x.suffix.lower() in SUFFIXES)
+                present = sorted(x.name for x in folder.iterdir() if x.name.lower().endswith(SUFFIXES))
                 raise DataError(
                     f"Required table `{table}` not found in {folder}: expected {table}.csv or "
                     f"{table}.parquet (files there: {present}). Name another file with a mapping "
