@@ -496,7 +496,7 @@ def test_every_corpus_file_reads_as_the_csv_module_reads_it(case):
 
 
 def test_encoding_detection_on_the_corpus():
-    from crm_lib.data import _decode
+    from crm_lib._read import _decode
 
     found = {}
     for p in sorted(CORPUS.rglob("*.csv")):
