@@ -29,7 +29,8 @@ class DataWarning(UserWarning):
 
 
 def _fmt(value: object) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA \
+            or value is pd.NaT:
         return "empty"
     if isinstance(value, pd.Timestamp):
         return value.isoformat() if value.time() != pd.Timestamp(0).time() else str(value.date())

@@ -251,17 +251,22 @@ TOTALS_PATTERN = (r"^\s*(?:合计|小计|总计|共计|(?i:grand\s+total|sub-?\s
 #: carriage, manual adjustments, discounts, fees, bad debt, samples, charity. Left out of
 def _skip_rows(raw: _Raw, table: str, header: list[str] | None, notes: list,
                skipped: list) -> None:
-    """Take repeated header rows and totals rows out of ``raw`` (kept in ``skipped``, counted)."""
+    """Take repeated header rows and totals rows out of ``raw`` (kept in ``skipped``, counted).
+
+    ``raw.df`` has the canonical column names (after the mapping); ``header`` is the file's own
+    header line, which a repeated header row repeats.
+    """
     df = raw.df
     if df.empty or df.shape[1] == 0 or raw.encoding == "parquet":
         return
     drop = pd.Series(False, index=df.index)
     if header:
         # candidates: the first cell repeats the first column's name; then half the cells must
-        first = df.iloc[:, 0].str.strip() == str(df.columns[0])
+        first = df.iloc[:, 0].str.strip() == str(header[0])
         if first.any():
             cand = df[first.to_numpy()]
-            same = sum((cand[c].str.strip() == str(c)).astype(int) for c in cand.columns)
+            same = sum((cand.iloc[:, i].str.strip() == str(h)).astype(int)
+                       for i, h in enumerate(header))
             again = pd.Series(False, index=df.index)
             again.loc[cand.index] = (same >= max(2, (len(cand.columns) + 1) // 2)).to_numpy()
             _take(raw, again, "repeated header row", table, notes, skipped,

@@ -472,9 +472,10 @@ def _load_table(path: Path, table: str, mapping: dict, notes: list,
             f"`{table}` ({path.name}) has a column {clash[0]!r} and the mapping maps another "
             f"column onto {clash[0]!r}: two source columns for one target. Map one of them."
         )
-    raw.df = df
-    _skip_rows(raw, table, None if names is not None else list(df.columns), notes, skipped)
-    df = raw.df.rename(columns=rename)
+    header = None if names is not None or raw.encoding == "parquet" else list(df.columns)
+    raw.df = df.rename(columns=rename)
+    _skip_rows(raw, table, header, notes, skipped)
+    df = raw.df
     df = _fill_down(df, table, (mapping.get("fill_down") or {}).get(table) or [], path.name, notes)
     if "amount" not in df and table == "transactions" and {"quantity", "unit_price"} <= set(df):
         decimal = opts.get("decimal", ".")

@@ -517,3 +517,16 @@ def test_headerless_list_with_a_header_line_replaces_the_names(tmp_path):
                                  "columns": {"transactions": ["order_id", "customer_id", "date"]},
                                  "read": {"transactions": {"header": True}}}, today=TODAY)
     assert ds.transactions["order_id"].tolist() == ["O1"] and ds.transactions["amount"].isna().all()
+
+
+def test_totals_rows_are_found_under_the_export_s_own_column_names(tmp_path):
+    _copy_valid(tmp_path)
+    (tmp_path / "orders.csv").write_text(
+        "Datum,Auftrag,Kunde,Betrag\n2024-01-03,A1,C1,100\n2024-01-04,A2,C2,50\n"
+        ",Total:,,150\nDatum,Auftrag,Kunde,Betrag\n2024-02-01,A3,C1,20\n")
+    ds = load_dataset(tmp_path, {"tables": {"transactions": "orders.csv"}, "columns": {"transactions": {
+        "date": "Datum", "order_id": "Auftrag", "customer_id": "Kunde", "amount": "Betrag"}}},
+        today=TODAY)
+    assert ds.transactions["amount"].tolist() == [100.0, 50.0, 20.0]
+    assert ds.skipped_rows["reason"].tolist() == ["repeated header row", "totals row"]
+    assert ds.skipped_rows["row"].tolist() == [5, 4]
