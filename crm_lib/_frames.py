@@ -274,5 +274,11 @@ def count_outside_quotes(lines, sep: str) -> np.ndarray:
     >>> count_outside_quotes(pd.Series(['a,"b,c",d', "x"]), ",").tolist()
     [2, 0]
     """
-    arr = pc.replace_substring_regex(_arrow_text(lines), r'"[^"]*"', "")
-    return np.asarray(pc.count_substring(arr, sep).fill_null(0), dtype="int64")
+    arr = _arrow_text(lines)
+    counts = np.array(pc.count_substring(arr, sep).fill_null(0), dtype="int64")
+    quoted = np.asarray(pc.count_substring(arr, '"').fill_null(0), dtype="int64") > 0
+    if quoted.any():  # the regex only on the lines with quotes
+        idx = np.flatnonzero(quoted)
+        cut = pc.replace_substring_regex(arr.take(pa.array(idx)), r'"[^"]*"', "")
+        counts[idx] = np.asarray(pc.count_substring(cut, sep).fill_null(0), dtype="int64")
+    return counts

@@ -126,9 +126,9 @@ def _offsets(s: pd.Series, *, timezone: str | None, table: str, column: str, fna
     that zone's local time; values without an offset are taken as that zone's local time.
     """
     done = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
-    # only values long enough for a date, a time and an offset go through the regex
-    cand = (s.str.len() > 15).fillna(False).astype(bool) & \
-        s.str[-6:].str.contains(r"[zZ+\-T]|UTC|GMT", regex=True).fillna(False).astype(bool)
+    # one pyarrow regex pass finds the values with an offset; Python's regex only on those
+    cand = pd.Series(matches(s, r"\d:\d\d(?::\d\d(?:[.,]\d+)?)?\s*(?i:z|utc|gmt|[+-]\d\d(?::?\d\d)?)$"),
+                     index=s.index)
     if not cand.any():
         return s, done
     m = s[cand].str.extract(_OFFSET).reindex(s.index)
@@ -299,7 +299,11 @@ def _parse_column(s: pd.Series, col, *, table: str, fname: str, offset: int,
         if pd.api.types.is_numeric_dtype(s):
             nonfinite = np.isinf(out.to_numpy())
         else:
-            nonfinite = matches(raw, _NON_FINITE) | np.isinf(out.to_numpy())
+            # inf, NaN and 1e309 parse (to inf or NaN): the regex only on cells that came out so
+            cand = (raw.notna() & ~np.isfinite(out.fillna(0.0))) | (raw.notna() & out.isna())
+            nonfinite = np.isinf(out.to_numpy())
+            if cand.any():
+                nonfinite[cand.to_numpy()] |= matches(raw[cand], _NON_FINITE)
         fail_rows(table, col.name, raw, nonfinite,
                   "a finite number (infinity and NaN would make every total infinite or empty)",
                   row_offset=offset, source=fname)

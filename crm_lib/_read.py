@@ -273,7 +273,7 @@ def _skip_rows(raw: _Raw, table: str, header: list[str] | None, notes: list,
                   "repeated header rows (left out of every analysis)")
             drop |= again
     spec = TABLES[table]
-    look = [c for c in df.columns if c in spec.names and spec.column(c).kind in ("id", "date")]
+    look = [c for c in df.columns if c in spec.names and spec.column(c).kind == "id"]
     look = list(dict.fromkeys([df.columns[0], *look]))
     tot = pd.Series(False, index=df.index)
     for c in look:
