@@ -243,7 +243,7 @@ def _find_file(folder: Path, table: str, mapping: Mapping) -> Path | None:
     return hits[0] if hits else None
 
 
-#: A totals row: its first cell, or an id or date cell, starts with one of the Chinese words or
+#: A totals row: its first cell, or one of its id cells, starts with one of the Chinese words or
 #: is one of the English ones (any case, an optional colon).
 TOTALS_PATTERN = (r"^\s*(?:合计|小计|总计|共计|(?i:grand\s+total|sub-?\s?total|totals?|sum)"
                   r"\s*[:：]?\s*$)")
