@@ -29,14 +29,19 @@ class DataWarning(UserWarning):
 
 
 def _fmt(value: object) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA \
+            or value is pd.NaT:
         return "empty"
     if isinstance(value, pd.Timestamp):
         return value.isoformat() if value.time() != pd.Timestamp(0).time() else str(value.date())
     if isinstance(value, str):
         return repr(value)
     if isinstance(value, (float, np.floating)):
-        return f"{value:g}"
+        # as written: the shortest digits that give the value back (-11062.06, 23502), never
+        # rounded to six digits (-11062.1) nor shown as 23502.0 or -0
+        if not np.isfinite(value):
+            return str(value)
+        return np.format_float_positional(float(value) + 0.0, trim="-")
     return str(value)
 
 
@@ -130,3 +135,27 @@ def require_one_of(name: str, value: object, allowed: Iterable[object]) -> None:
     allowed = list(allowed)
     if value not in allowed:
         raise DataError(f"`{name}` must be one of {allowed}, got {value!r}.")
+
+
+def finding(table: str, check: str, severity: str, rows: int, ex: str) -> dict:
+    """One row of a data-quality report: table, check, severity (info/warning), rows, examples.
+
+    Examples
+    --------
+    >>> finding("transactions", "zero amount", "info", 2, "rows 3, 4: 0, 0")["rows"]
+    2
+    """
+    return {"table": table, "check": check, "severity": severity, "rows": int(rows), "examples": ex}
+
+
+def rows_text(rows, limit: int = 5) -> str:
+    """Row numbers as a finding shows them: ``rows 4, 6, 7`` (the first ``limit``, then a count).
+
+    Examples
+    --------
+    >>> rows_text(np.array([4, 6, 7, 9, 12, 15]))
+    'rows 4, 6, 7, 9, 12 and 1 more'
+    """
+    shown = ", ".join(str(int(r)) for r in rows[:limit])
+    more = f" and {len(rows) - limit} more" if len(rows) > limit else ""
+    return f"{'row' if len(rows) == 1 else 'rows'} {shown}{more}"

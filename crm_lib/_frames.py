@@ -238,3 +238,47 @@ def numeric(df: pd.DataFrame, col: str, *, table: str) -> np.ndarray:
         fail_rows(table, col, values, converted.isna() & values.notna(), "numeric")
         values = converted
     return values.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _arrow_text(values) -> pa.Array:
+    if isinstance(values, pa.Array):
+        return values
+    if values.dtype == object:
+        return pa.array(np.asarray(values, dtype=object), type=pa.large_string(), from_pandas=True)
+    return pa.array(values, type=pa.large_string(), from_pandas=True)
+
+
+def matches(values: pd.Series, pattern: str, *, ignore_case: bool = False) -> np.ndarray:
+    """Where a regular expression (RE2 syntax) matches text cells, as a boolean array.
+
+    pyarrow's regex kernel, about ten times faster than pandas' ``str.match`` on long columns;
+    the pattern is searched (anchor it with ``^``); missing cells never match.
+
+    Examples
+    --------
+    >>> matches(pd.Series(["Total", "O1", None]), r"^total$", ignore_case=True).tolist()
+    [True, False, False]
+    """
+    if len(values) == 0:
+        return np.zeros(0, dtype=bool)
+    out = pc.match_substring_regex(_arrow_text(values), pattern, ignore_case=ignore_case)
+    return np.asarray(out.fill_null(False), dtype=bool)
+
+
+def count_outside_quotes(lines, sep: str) -> np.ndarray:
+    """How many times ``sep`` occurs in each line (a Series or a pyarrow array) outside
+    double-quoted runs.
+
+    Examples
+    --------
+    >>> count_outside_quotes(pd.Series(['a,"b,c",d', "x"]), ",").tolist()
+    [2, 0]
+    """
+    arr = _arrow_text(lines)
+    counts = np.array(pc.count_substring(arr, sep).fill_null(0), dtype="int64")
+    quoted = np.asarray(pc.count_substring(arr, '"').fill_null(0), dtype="int64") > 0
+    if quoted.any():  # the regex only on the lines with quotes
+        idx = np.flatnonzero(quoted)
+        cut = pc.replace_substring_regex(arr.take(pa.array(idx)), r'"[^"]*"', "")
+        counts[idx] = np.asarray(pc.count_substring(cut, sep).fill_null(0), dtype="int64")
+    return counts

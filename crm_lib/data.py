@@ -4,407 +4,74 @@
 canonical model (:mod:`crm_lib.schema`). A mapping file renames a user's columns and category
 values onto the canonical ones. Input the workbook cannot read raises :class:`DataError`;
 problems that need not stop an analysis are counted in ``Dataset.quality`` and the rows are kept.
+
+The steps live in four modules: :mod:`crm_lib._read` (a file → text cells, rows that are no data
+set aside), :mod:`crm_lib._mapping` (the mapping file, checked), :mod:`crm_lib._parse` (cells →
+typed, validated columns) and this one (what counts as customer sales, the quality report, the
+:class:`Dataset`).
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
 from crm_lib._errors import DataError, examples, fail_rows
-from crm_lib._frames import isin
-from crm_lib.schema import DTYPES, REQUIRED_TABLES, TABLE_NAMES, TABLES, pandera_schema
+from crm_lib._errors import finding as _finding
+from crm_lib._errors import rows_text as _rows_text
+from crm_lib._frames import isin, matches
+from crm_lib._mapping import (
+    DEFAULT_ORDER_STATUS,
+    EXTRA_TARGETS,
+    MAPPING_KEYS,
+    READ_KEYS,
+    STATUS_CLASSES,
+    read_mapping,
+)
+from crm_lib._parse import (
+    DATE_FORMATS,
+    MISSING_WORDS,
+    _finalise_dtypes,
+    _parse_column,
+    _parse_float,
+    _text,
+    _validate_values,
+)
+from crm_lib._read import (
+    DETECTED_ENCODINGS,
+    SUFFIXES,
+    TOTALS_PATTERN,
+    _find_file,
+    _read_file,
+    _skip_rows,
+)
+from crm_lib.schema import REQUIRED_TABLES, TABLE_NAMES, TABLES, Column
 
 QUALITY_COLUMNS = ("table", "check", "severity", "rows", "examples")
-SUFFIXES = (".csv", ".parquet", ".txt", ".tsv")
-MAPPING_KEYS = ("tables", "columns", "values", "date_formats", "dayfirst", "derive_customers")
-
-#: Date formats tried, in order, for each value that is not ISO 8601.
-DATE_FORMATS = (
-    "%Y-%m-%d",
-    "%Y/%m/%d",
-    "%Y.%m.%d",
-    "%Y%m%d",
-    "%Y年%m月%d日",
-    "%d %b %Y",
-    "%d-%b-%Y",
-    "%b %d, %Y",
-)
-_DAY_FIRST = ("%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%y")
-_MONTH_FIRST = ("%m/%d/%Y", "%m-%d-%Y", "%m/%d/%y")
-_TIME_SUFFIXES = ("", " %H:%M", " %H:%M:%S", "T%H:%M", "T%H:%M:%S")
-
-_TRUE = {"true", "t", "yes", "y", "1", "1.0", "是", "真", "对"}
-_FALSE = {"false", "f", "no", "n", "0", "0.0", "否", "假"}
-_CURRENCY = re.compile(r"[¥￥$€£\s]|RMB|CNY|USD|EUR|元")
-_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
-
-
-# --- reading files ------------------------------------------------------------------------------
-
-
-def _decode(raw: bytes, path: Path) -> tuple[str, str]:
-    """Text of a CSV export and the encoding it was read with (UTF-8, with or without BOM,
-    UTF-16 with BOM, or GB18030, the superset of GBK that Chinese Excel writes)."""
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8"), "utf-8-sig"
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16"), "utf-16"
-    try:
-        return raw.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return raw.decode("gb18030"), "gb18030"
-    except UnicodeDecodeError as exc:
-        raise DataError(
-            f"Cannot read {path.name}: it is neither UTF-8 nor GBK/GB18030 text "
-            f"(byte {exc.start}: {raw[exc.start:exc.start + 4]!r}). Save it as CSV UTF-8."
-        ) from None
-
-
-def _read_file(path: Path, table: str) -> tuple[pd.DataFrame, str]:
-    """Raw table (CSV: every cell a string) and the encoding (``"parquet"`` for Parquet)."""
-    if path.suffix.lower() == ".parquet":
-        try:
-            return pd.read_parquet(path), "parquet"
-        except Exception as exc:  # pyarrow raises several types for a broken file
-            raise DataError(f"Cannot read `{table}` from {path.name}: {exc}") from None
-    raw = path.read_bytes()
-    text, encoding = _decode(raw, path)
-    if not text.strip():
-        raise DataError(f"`{table}` ({path.name}) is empty: expected a header line and rows.")
-    first = text.split("\n", 1)[0]
-    sep = max(",;\t|", key=first.count)
-    try:
-        df = pd.read_csv(
-            io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False,
-            skipinitialspace=True, quoting=csv.QUOTE_MINIMAL,
-        )
-    except pd.errors.ParserError as exc:
-        raise DataError(f"Cannot read `{table}` ({path.name}) as CSV: {exc}") from None
-    df.columns = [str(c).strip() for c in df.columns]
-    return df, encoding
-
-
-def _find_file(folder: Path, table: str, mapping: Mapping) -> Path | None:
-    named = mapping.get("tables", {}).get(table)
-    if named:
-        p = folder / named
-        if not p.exists():
-            raise DataError(
-                f"The mapping file names {named!r} for `{table}`, but {p} does not exist."
-            )
-        return p
-    hits = [folder / f"{table}{s}" for s in SUFFIXES if (folder / f"{table}{s}").exists()]
-    if len(hits) > 1:
-        raise DataError(
-            f"Two files for `{table}` in {folder}: {', '.join(h.name for h in hits)}. Keep one."
-        )
-    return hits[0] if hits else None
-
-
-# --- mapping files ------------------------------------------------------------------------------
-
-
-def read_mapping(mapping: str | Path | Mapping | None) -> dict:
-    """Read a mapping (YAML or JSON file, or a dict) and check its shape.
-
-    A mapping has up to six keys::
-
-        tables:           # file per table, when not named <table>.csv
-          transactions: online_retail.csv
-        columns:          # canonical name: your column, per table
-          transactions: {order_id: InvoiceNo, customer_id: CustomerID, date: InvoiceDate,
-                         product_id: StockCode, quantity: Quantity, unit_price: UnitPrice}
-        values:           # your category values onto canonical ones, per table and column
-          customers: {kind: {个人: individual, 企业: company}}
-        date_formats:     # strptime format per table.column, when the guess is not enough
-          transactions.date: "%m/%d/%Y %H:%M"
-        dayfirst: false   # how to read 03/04/2024 when both readings are valid
-        derive_customers: true   # no customers file: take the ids from transactions
-
-    Examples
-    --------
-    >>> read_mapping({"columns": {"transactions": {"customer_id": "CustomerID"}}})["columns"]
-    {'transactions': {'customer_id': 'CustomerID'}}
-    """
-    if mapping is None:
-        return {}
-    if isinstance(mapping, Mapping):
-        data = dict(mapping)
-        where = "the mapping"
-    else:
-        p = Path(mapping)
-        if not p.exists():
-            raise DataError(f"Mapping file {p} not found.")
-        text, _ = _decode(p.read_bytes(), p)
-        where = p.name
-        try:
-            if p.suffix.lower() == ".json":
-                data = json.loads(text)
-            else:
-                import yaml
-
-                data = yaml.safe_load(text)
-        except Exception as exc:
-            raise DataError(f"Cannot read the mapping file {p.name}: {exc}") from None
-        data = data or {}
-    if not isinstance(data, Mapping):
-        raise DataError(f"{where} must be a mapping of {list(MAPPING_KEYS)}, got {type(data).__name__}.")
-    unknown = [k for k in data if k not in MAPPING_KEYS]
-    if unknown:
-        raise DataError(f"{where} has unknown keys {unknown}; expected some of {list(MAPPING_KEYS)}.")
-    for key in ("tables", "columns", "values"):
-        for table in data.get(key, {}) or {}:
-            if table not in TABLES:
-                raise DataError(
-                    f"{where}: `{key}` names an unknown table {table!r}; "
-                    f"tables are {list(TABLE_NAMES)}."
-                )
-    return data
-
-
-# --- parsing columns ----------------------------------------------------------------------------
-
-
-def _blank(s: pd.Series) -> pd.Series:
-    """Strip text; empty strings and NaN become missing."""
-    if s.dtype == object or pd.api.types.is_string_dtype(s):
-        s = s.astype("str").str.strip()
-        return s.mask(s.isin(["", "nan", "NaN", "NULL", "null", "None", "NA", "N/A", "#N/A"]))
-    return s
-
-
-def _parse_float(s: pd.Series) -> pd.Series:
-    """Numbers; text with currency symbols, thousands separators or (accounting) negatives too."""
-    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-        return s.astype("float64")
-    s = _blank(s)
-    out = pd.to_numeric(s, errors="coerce").astype("float64")
-    rest = s.notna() & out.isna()
-    if not rest.any():
-        return out
-    txt = s[rest].str.replace(_CURRENCY, "", regex=True)
-    neg = txt.str.match(r"^\(.*\)$", na=False)
-    txt = txt.str.replace(r"^\((.*)\)$", r"\1", regex=True)
-    thousands = txt.str.match(_THOUSANDS, na=False)
-    txt = txt.where(~thousands, txt.str.replace(",", "", regex=False))
-    txt = txt.str.replace("，", "", regex=False)
-    cleaned = pd.to_numeric(txt, errors="coerce").astype("float64")
-    out.loc[cleaned.index] = cleaned.where(~neg, -cleaned)
-    return out
-
-
-def _parse_dates(s: pd.Series, *, kind: str, fmt: str | None, dayfirst: bool | None,
-                 table: str, column: str, fname: str, offset: int,
-                 notes: list) -> pd.Series:
-    if pd.api.types.is_datetime64_any_dtype(s):
-        out = s.dt.tz_localize(None) if getattr(s.dt, "tz", None) is not None else s
-        out = out.astype("datetime64[ns]")
-        return out.dt.normalize() if kind == "date" else out
-    s = _blank(s)
-    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
-    todo = s.notna()
-    used: dict[str, int] = {}
-
-    def attempt(formats):
-        nonlocal todo
-        for f in formats:
-            if not todo.any():
-                return
-            got = pd.to_datetime(s[todo], format=f, errors="coerce")
-            ok = got.notna()
-            if ok.any():
-                out.loc[got.index[ok]] = got[ok].astype("datetime64[ns]")
-                used[f] = used.get(f, 0) + int(ok.sum())
-                todo = todo & out.isna()
-
-    if fmt:
-        attempt([fmt])
-    else:
-        iso = pd.to_datetime(s[todo], format="ISO8601", errors="coerce")
-        ok = iso.notna()
-        if ok.any():
-            iso = iso[ok]
-            if getattr(iso.dt, "tz", None) is not None:
-                iso = iso.dt.tz_convert(None)
-            out.loc[iso.index] = iso.astype("datetime64[ns]")
-            used["ISO 8601"] = int(ok.sum())
-            todo = todo & out.isna()
-        attempt([f + t for f in DATE_FORMATS for t in _TIME_SUFFIXES])
-        if todo.any():
-            # Slash dates: take the reading under which every remaining value parses.
-            rest = s[todo]
-            orders = [_MONTH_FIRST, _DAY_FIRST] if not dayfirst else [_DAY_FIRST, _MONTH_FIRST]
-            if dayfirst is None:
-                fits = []
-                for group in orders:
-                    n = sum(
-                        int(pd.to_datetime(rest, format=f + t, errors="coerce").notna().sum())
-                        for f in group for t in _TIME_SUFFIXES
-                    )
-                    fits.append(n)
-                if fits[1] > fits[0]:
-                    orders = orders[::-1]
-            for group in orders:
-                attempt([f + t for f in group for t in _TIME_SUFFIXES])
-    bad = s.notna() & out.isna()
-    fail_rows(
-        table, column, s, bad, "a date (e.g. 2024-03-31)", row_offset=offset,
-        source=fname,
-        hint=f"Give its format in the mapping file: date_formats: {{{table}.{column}: '%d/%m/%Y'}}.",
-    )
-    if len(used) > 1:
-        notes.append(_finding(
-            table, f"mixed date formats in '{column}'", "info", int(s.notna().sum()),
-            ", ".join(f"{k}: {v}" for k, v in used.items()),
-        ))
-    return out.dt.normalize() if kind == "date" else out
-
-
-def _parse_bool(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """(values as pandas 'boolean', mask of unreadable cells)."""
-    if pd.api.types.is_bool_dtype(s):
-        return s.astype("boolean"), pd.Series(False, index=s.index)
-    low = _blank(s.astype("str") if not pd.api.types.is_string_dtype(s) else s).str.lower()
-    out = pd.Series(pd.NA, index=s.index, dtype="boolean")
-    out[low.isin(_TRUE)] = True
-    out[low.isin(_FALSE)] = False
-    return out, low.notna() & out.isna()
-
-
-def _parse_column(s: pd.Series, col, *, table: str, fname: str, offset: int,
-                  mapping: dict, notes: list) -> pd.Series:
-    kind = col.kind
-    if kind in ("id", "str"):
-        if pd.api.types.is_float_dtype(s) and (s.dropna() % 1 == 0).all():
-            s = s.astype("Int64")
-        out = _blank(s.astype("str").where(s.notna()))
-        if kind == "id":
-            nonnull = out.dropna()
-            if len(nonnull) and nonnull.str.fullmatch(r"\d+\.0").all():
-                out = out.str.replace(r"\.0$", "", regex=True)
-        return out.astype("str")
-    if kind == "category":
-        out = _blank(s.astype("str").where(s.notna()))
-        vmap = (mapping.get("values", {}).get(table, {}) or {}).get(col.name, {}) or {}
-        if vmap:
-            out = out.replace({str(k): str(v) for k, v in vmap.items()})
-        if col.allowed:
-            lower = {a.lower(): a for a in col.allowed}
-            low = out.str.lower()
-            canon = low.map(lower)
-            out = canon.where(canon.notna(), out)
-        return out.astype("str")
-    if kind in ("float", "int"):
-        out = _parse_float(s)
-        raw = _blank(s) if not pd.api.types.is_numeric_dtype(s) else s
-        what = "numeric" if kind == "float" else "a whole number"
-        fail_rows(table, col.name, raw, raw.notna() & out.isna(), what, row_offset=offset,
-                  source=fname)
-        if kind == "int":
-            fail_rows(table, col.name, out, out.notna() & (out % 1 != 0), what,
-                      row_offset=offset, source=fname)
-        return out
-    if kind in ("date", "datetime"):
-        fmt = (mapping.get("date_formats") or {}).get(f"{table}.{col.name}")
-        return _parse_dates(s, kind=kind, fmt=fmt, dayfirst=mapping.get("dayfirst"),
-                            table=table, column=col.name, fname=fname, offset=offset,
-                            notes=notes)
-    if kind in ("bool", "nbool"):
-        out, bad = _parse_bool(s)
-        fail_rows(table, col.name, _blank(s.astype("str")), bad,
-                  "yes/no (true/false, yes/no, 1/0, 是/否)", row_offset=offset, source=fname)
-        return out
-    raise AssertionError(kind)  # pragma: no cover - the schema only has the kinds above
-
-
-def _finalise_dtypes(df: pd.DataFrame, table: str) -> pd.DataFrame:
-    """Apply defaults and the canonical dtypes; add absent optional columns, empty."""
-    spec = TABLES[table]
-    out = {}
-    for c in spec.columns:
-        if c.name in df:
-            s = df[c.name]
-        else:
-            s = pd.Series(pd.NA if c.kind in ("nbool", "id", "str", "category") else np.nan,
-                          index=df.index, dtype=DTYPES[c.kind] if c.kind not in ("bool", "int") else "float64")
-            if c.kind in ("bool", "nbool"):
-                s = s.astype("boolean")
-        if c.default is not None:
-            s = s.fillna(c.default)
-        if c.kind == "bool":
-            s = s.astype("bool")
-        elif c.kind == "int" and not s.isna().any():
-            s = s.astype("int64")
-        out[c.name] = s
-    extra = [c for c in df.columns if c not in out]
-    return pd.DataFrame({**out, **{c: df[c] for c in extra}}, index=df.index)
-
-
-def _validate_values(df: pd.DataFrame, table: str, fname: str, offset: int) -> None:
-    """Run the pandera schema and turn its findings into one DataError."""
-    try:
-        pandera_schema(table).validate(df, lazy=True)
-    except pa.errors.SchemaErrors as exc:
-        fc = exc.failure_cases
-        fc = fc[fc["column"].notna()]
-        problems = []
-        for (column, check), grp in fc.groupby(["column", "check"], sort=False):
-            idx = pd.Index(grp["index"].astype("int64"))
-            col = TABLES[table].column(column)
-            if check == "not_nullable":
-                what = "filled in (it may not be empty)"
-            elif check == "field_uniqueness":
-                what = f"unique (it identifies a row of `{table}`)"
-            elif str(check).startswith("isin"):
-                what = f"one of {list(col.allowed)}"
-            elif str(check).startswith("greater_than_or_equal"):
-                what = f"at least {col.min:g}"
-            elif str(check).startswith("less_than_or_equal"):
-                what = f"at most {col.max:g}"
-            else:
-                what = f"valid ({check})"
-            values = df[column].loc[idx] if len(idx) else df[column]
-            n, ex = examples(values, row_offset=offset)
-            verb = "is not" if n == 1 else "are not"
-            msg = f"Column '{column}' in `{table}` ({fname}) must be {what}; {n} row{'s' if n != 1 else ''} {verb} ({ex})."
-            if str(check).startswith("isin"):
-                msg += f" Map other spellings with a mapping file: values: {{{table}: {{{column}: {{<yours>: <canonical>}}}}}}."
-            problems.append(msg)
-        if not problems:
-            raise DataError(f"`{table}` ({fname}) failed validation: {exc}") from None
-        more = f" ({len(problems) - 1} more problem{'s' if len(problems) > 2 else ''} in `{table}`: " \
-               + "; ".join(problems[1:]) + ")" if len(problems) > 1 else ""
-        raise DataError(problems[0] + more) from None
+#: Dates before this day, or more than this many years after the reference day, get a finding.
+EARLIEST_PLAUSIBLE = "1990-01-01"
+PLAUSIBLE_YEARS_AHEAD = 2
 
 
 # --- the quality report -------------------------------------------------------------------------
 
 
-def _finding(table: str, check: str, severity: str, rows: int, ex: str) -> dict:
-    return {"table": table, "check": check, "severity": severity, "rows": int(rows), "examples": ex}
-
-
 def _flag(findings: list, table: str, df: pd.DataFrame, mask, check: str, severity: str,
-          column: str, offset: int) -> None:
+          column: str, rows: np.ndarray) -> None:
+    """A finding for the rows of ``df`` in ``mask``; ``rows`` gives each row's spreadsheet row."""
     mask = np.asarray(mask, dtype=bool)
     if mask.any():
-        n, ex = examples(df[column], mask, row_offset=offset)
+        n, ex = examples(pd.Series(df[column].to_numpy(), index=rows), mask)
         findings.append(_finding(table, check, severity, n, ex))
 
 
-def _quality_checks(tables: dict[str, pd.DataFrame], offsets: dict[str, int],
+def _quality_checks(tables: dict[str, pd.DataFrame], offsets: dict[str, np.ndarray],
                     today: pd.Timestamp) -> list[dict]:
     f: list[dict] = []
     cust = tables["customers"]
@@ -433,7 +100,21 @@ def _quality_checks(tables: dict[str, pd.DataFrame], offsets: dict[str, int],
               "quantity and amount of opposite sign", "warning", "amount", off)
     _flag(f, "transactions", tx, ret, "return (negative quantity or amount; netted, kept)", "info",
           "amount", off)
-    _flag(f, "transactions", tx, tx["amount"] == 0, "zero amount", "info", "amount", off)
+    _flag(f, "transactions", tx, tx["amount"] == 0,
+          "zero amount (kept: a $0 line is an order for frequency, adds nothing to money)",
+          "info", "amount", off)
+    has_id = tx["customer_id"].notna() & tx["amount"].notna()
+    if has_id.any():
+        paid = (tx["amount"][has_id] != 0).groupby(tx["customer_id"][has_id]).any()
+        only_zero = paid.index[~paid.to_numpy()]
+        if len(only_zero):
+            shown = ", ".join(repr(c) for c in only_zero[:3])
+            f.append(_finding("transactions", "customers whose only purchases are $0 (kept: their "
+                              "orders count for frequency and recency; their spend is 0)",
+                              "info", len(only_zero), f"customers {shown}"))
+    if "quantity" in tx:
+        _flag(f, "transactions", tx, tx["quantity"] == 0, "quantity 0 (kept)", "warning",
+              "quantity", off)
     no_cost = tx["cost"].isna()
     if no_cost.all():
         f.append(_finding("transactions", "no cost column: gross profit cannot be computed",
@@ -461,6 +142,18 @@ def _quality_checks(tables: dict[str, pd.DataFrame], offsets: dict[str, int],
             if col in df:
                 _flag(f, name, df, df[col] > today, f"date after {today.date()} (in the future; kept)",
                       "warning", col, o)
+    early, late = pd.Timestamp(EARLIEST_PLAUSIBLE), today + pd.DateOffset(years=PLAUSIBLE_YEARS_AHEAD)
+    for name in TABLE_NAMES:
+        df = tables.get(name)
+        if df is None or df.empty:
+            continue
+        for c in TABLES[name].columns:
+            if c.kind in ("date", "datetime") and c.name in df:
+                d = df[c.name]
+                _flag(f, name, df, (d < early) | (d > late),
+                      f"'{c.name}' before {early.year} or after {late.date()} (a placeholder "
+                      "date such as 1900-01-01 or 2099-12-31? kept)", "warning", c.name,
+                      offsets[name])
     comp = tables.get("complaints")
     if comp is not None and not comp.empty:
         for col in ("first_response_at", "resolved_at"):
@@ -477,6 +170,11 @@ def _quality_checks(tables: dict[str, pd.DataFrame], offsets: dict[str, int],
 
 
 # --- the dataset --------------------------------------------------------------------------------
+
+
+def _empty_skipped() -> pd.DataFrame:
+    return pd.DataFrame({"table": pd.Series(dtype="str"), "row": pd.Series(dtype="int64"),
+                         "reason": pd.Series(dtype="str"), "text": pd.Series(dtype="str")})
 
 
 def _empty_quality() -> pd.DataFrame:
@@ -504,13 +202,19 @@ class Dataset:
     targets: pd.DataFrame | None = None
     quality: pd.DataFrame = field(default_factory=_empty_quality)
     source: str = ""
+    excluded_lines: pd.DataFrame | None = None
+    skipped_rows: pd.DataFrame = field(default_factory=lambda: _empty_skipped())
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The present tables by name."""
         return {n: getattr(self, n) for n in TABLE_NAMES if getattr(self, n) is not None}
 
-    def require(self, table: str, *, analysis: str = "this analysis") -> pd.DataFrame:
+    def require(self, table: str, *, analysis: str = "this analysis",
+                columns: tuple[str, ...] = ()) -> pd.DataFrame:
         """The table, or a DataError saying which analysis needs it and how to provide it.
+
+        ``columns`` names columns the analysis needs filled in: an export without amounts
+        (``id,date`` only) loads, and an analysis of money says here that it cannot run.
 
         Examples
         --------
@@ -528,6 +232,14 @@ class Dataset:
             raise DataError(
                 f"{analysis} needs the `{table}` table, which is not in "
                 f"{self.source or 'this dataset'}. Add {table}.csv with columns {cols}."
+            )
+        empty = [c for c in columns if c not in df or (len(df) and df[c].isna().all())]
+        if empty:
+            raise DataError(
+                f"{analysis} needs {', '.join(repr(c) for c in empty)} in `{table}`, which "
+                f"{self.source or 'this dataset'} does not have (no such column, or every cell "
+                "empty). Map the column with a mapping file, or run the analyses that need no "
+                "amounts (BG/NBD, P(alive), RFM recency and frequency, churn)."
             )
         return df
 
@@ -646,58 +358,233 @@ def mask_text(s: pd.Series) -> pd.Series:
     return s.str.replace(r"(\d{3})\d{4}(\d{4})", r"\1****\2", regex=True)
 
 
-def _offset(encoding: str) -> int:
-    """Row label → row number as a spreadsheet shows it (header = row 1) for CSV; 1-based for Parquet."""
-    return 1 if encoding == "parquet" else 2
+#: customer sales by default when `products` does not list them (``non_merchandise: []`` in the
+#: mapping keeps them in).
+DEFAULT_NON_MERCHANDISE = ("POST", "DOT", "C2", "M", "m", "D", "S", "B", "CRUK", "PADS",
+                           "AMAZONFEE", "BANK CHARGES", "ADJUST", "ADJUST2")
+#: What each value of ``Dataset.excluded_lines["line_kind"]`` means.
+LINE_KINDS = MappingProxyType({
+    "non_merchandise": "postage, fees, adjustments and discounts named by `non_merchandise`",
+    "cancelled": "an order whose status the mapping classes as cancelled (交易关闭, voided)",
+    "unpaid": "an order not paid (等待买家付款, pending)",
+    "refunded": "an order refunded in full (退款成功, refunded)",
+})
 
 
-def _load_table(path: Path, table: str, mapping: dict, notes: list) -> tuple[pd.DataFrame, int]:
-    raw, encoding = _read_file(path, table)
-    offset = _offset(encoding)
-    if encoding in ("utf-8-sig", "gb18030", "utf-16"):
-        label = {"utf-8-sig": "UTF-8 with BOM", "gb18030": "GBK/GB18030", "utf-16": "UTF-16"}[encoding]
-        notes.append(_finding(table, f"read as {label}", "info", len(raw), path.name))
-    spec = TABLES[table]
+
+def _fill_down(df: pd.DataFrame, table: str, columns: list, fname: str,
+               notes: list) -> pd.DataFrame:
+    """Order-level cells that an export fills only on an order's first row, filled down."""
+    if not columns:
+        return df
+    missing = [c for c in columns if c not in df]
+    if missing:
+        raise DataError(f"The mapping fills down {missing} of `{table}`, which {fname} does not "
+                        f"have (after mapping: {list(df.columns)}).")
+    out = df.copy()
+    filled = 0
+    for c in columns:
+        col = out[c].astype("str")
+        blank = col.str.strip() == ""
+        if blank.any():
+            out[c] = col.mask(blank).ffill().fillna("")
+            filled += int((blank & (out[c] != "")).sum())
+    notes.append(_finding(table, f"order cells filled down from the row above ({', '.join(columns)})",
+                          "info", filled, ""))
+    return out
+
+
+_ORDER_CELLS = tuple(Column(c, "float") for c in ("refund", "discount", "postage"))
+
+
+def _order_cells(df: pd.DataFrame, mapping: Mapping, fname: str, notes: list) -> pd.DataFrame:
+    """Order status classed; refunds netted from the amount; discounts and postage kept apart."""
+    out = df.copy()
+    if "status" in out:
+        st = _text(out["status"])
+        words = {k.lower(): v for k, v in DEFAULT_ORDER_STATUS.items()}
+        words.update({str(k).lower(): v for k, v in (mapping.get("order_status") or {}).items()})
+        cls = st.str.lower().map(words)
+        fail_rows("transactions", "status", st, st.isna(),
+                  "filled in (an order status)", source=fname,
+                  hint="Fill it down from the order's first row: fill_down: {transactions: [status]}.")
+        fail_rows("transactions", "status", st, cls.isna(),
+                  f"an order status the mapping classes as one of {list(STATUS_CLASSES)}",
+                  source=fname,
+                  hint="Class it in the mapping file: order_status: {<your word>: sale}.")
+        out["status"] = st.astype("str")
+        out["status_class"] = cls.astype("str")
+    for col in _ORDER_CELLS:
+        if col.name in out:
+            out[col.name] = _parse_column(out[col.name], col, table="transactions", fname=fname,
+                                          offset=0, mapping=mapping, notes=notes)
+    if "refund" in out:
+        refund = out["refund"].fillna(0.0)
+        n = int((refund != 0).sum())
+        if n:
+            out["amount"] = out["amount"] - refund
+            notes.append(_finding("transactions", "refunds netted from the amount (amount = "
+                                  f"amount - refund; {_fmt_amount(refund.sum())} in all)", "info",
+                                  n, ""))
+    for c in ("discount", "postage"):
+        if c in out and out[c].notna().any():
+            notes.append(_finding("transactions", f"{c} kept apart from merchandise sales (column "
+                                  f"'{c}', {_fmt_amount(out[c].sum())} in all; not in amount)",
+                                  "info", int(out[c].notna().sum()), ""))
+    return out
+
+
+def _load_table(path: Path, table: str, mapping: dict, notes: list,
+                skipped: list) -> tuple[pd.DataFrame, np.ndarray]:
+    """One table: read, rows that are no data set aside, columns renamed, parsed and validated.
+
+    Returns the table and the spreadsheet row of each of its rows (header = row 1).
+    """
+    opts = (mapping.get("read") or {}).get(table) or {}
     cols = (mapping.get("columns", {}) or {}).get(table, {}) or {}
+    names = None
+    if isinstance(cols, list):
+        names = [c if c is not None else f"_column{i + 1}" for i, c in enumerate(cols)]
+        cols = {}
+    raw = _read_file(path, table, opts, names)
+    notes.extend(raw.notes)
+    if names is not None and raw.df.shape[1] != len(names):
+        raise DataError(
+            f"`{table}` ({path.name}) has {raw.df.shape[1]} columns, but the mapping names "
+            f"{len(names)} ({names}). Give one name per column (null for one to leave out), or "
+            "set its separator: read: {" + table + ": {sep: ...}}."
+        )
+    df = raw.df
+    df.index = pd.Index(raw.rows, dtype="int64")
+    offset = 0
+    spec = TABLES[table]
     rename = {}
     for canonical, theirs in cols.items():
-        if theirs not in raw.columns:
+        if theirs not in df.columns:
             raise DataError(
                 f"The mapping file maps '{canonical}' of `{table}` to column '{theirs}', which is not "
-                f"in {path.name}. It has {list(raw.columns)}."
+                f"in {path.name}. It has {list(df.columns)}."
             )
         rename[theirs] = canonical
-    raw = raw.rename(columns=rename)
-    if "amount" not in raw and table == "transactions" and {"quantity", "unit_price"} <= set(raw):
-        raw = raw.assign(amount=_parse_float(raw["quantity"]) * _parse_float(raw["unit_price"]))
-        notes.append(_finding(table, "amount computed as quantity × unit_price", "info", len(raw), ""))
-    missing = [c for c in spec.required_columns if c not in raw.columns]
+    clash = [c for c in df.columns if c in spec.names and c not in rename and c in rename.values()]
+    if clash:
+        raise DataError(
+            f"`{table}` ({path.name}) has a column {clash[0]!r} and the mapping maps another "
+            f"column onto {clash[0]!r}: two source columns for one target. Map one of them."
+        )
+    header = None if names is not None or raw.encoding == "parquet" else list(df.columns)
+    raw.df = df.rename(columns=rename)
+    _skip_rows(raw, table, header, notes, skipped)
+    df = raw.df
+    df = _fill_down(df, table, (mapping.get("fill_down") or {}).get(table) or [], path.name, notes)
+    if "amount" not in df and table == "transactions" and {"quantity", "unit_price"} <= set(df):
+        decimal = opts.get("decimal", ".")
+        df = df.assign(amount=_parse_float(df["quantity"], decimal) * _parse_float(df["unit_price"], decimal))
+        notes.append(_finding(table, "amount computed as quantity × unit_price", "info", len(df), ""))
+    derived = []
+    if table == "transactions":
+        # An export without amounts loads (frequency analyses run) when it has no column the
+        # model does not know: an unknown column may be the amount under another name.
+        known = set(spec.names) | set(EXTRA_TARGETS["transactions"])
+        if "amount" not in df and all(c in known for c in df.columns):
+            derived.append("amount")
+        if "order_id" not in df and {"customer_id", "date"} <= set(df):
+            derived.append("order_id")
+    missing = [c for c in spec.required_columns if c not in df.columns and c not in derived]
     if missing:
         noun = "Column" if len(missing) == 1 else "Columns"
-        names = ", ".join(repr(c) for c in missing)
+        names_ = ", ".join(repr(c) for c in missing)
         raise DataError(
-            f"{noun} {names} not found in `{table}` ({path.name}). Expected {list(spec.required_columns)}"
-            f" at least; it has {list(raw.columns)}. Map it with a mapping file: "
+            f"{noun} {names_} not found in `{table}` ({path.name}). Expected {list(spec.required_columns)}"
+            f" at least; it has {list(df.columns)}. Map it with a mapping file: "
             f"columns: {{{table}: {{{missing[0]}: <your column>}}}}."
         )
-    if raw.columns.duplicated().any():
-        dups = sorted(set(raw.columns[raw.columns.duplicated()]))
-        raise DataError(f"`{table}` ({path.name}) has duplicate column names {dups}.")
-    if raw.empty and table in REQUIRED_TABLES:
+    if df.empty and table in REQUIRED_TABLES:
         raise DataError(f"`{table}` ({path.name}) has a header but no rows.")
     parsed = {
-        c.name: _parse_column(raw[c.name], c, table=table, fname=path.name, offset=offset,
+        c.name: _parse_column(df[c.name], c, table=table, fname=path.name, offset=offset,
                               mapping=mapping, notes=notes)
-        for c in spec.columns if c.name in raw.columns
+        for c in spec.columns if c.name in df.columns
     }
-    absent = [c for c in spec.names if c not in raw.columns]
+    absent = [c for c in spec.names if c not in df.columns and c not in derived]
     if absent:
-        notes.append(_finding(table, "optional columns absent (left empty)", "info", len(raw),
+        notes.append(_finding(table, "optional columns absent (left empty)", "info", len(df),
                               ", ".join(absent)))
-    df = raw.assign(**parsed).reset_index(drop=True)
+    df = df.assign(**parsed)
+    if table == "transactions":
+        df = _order_cells(df, mapping, path.name, notes)
+    if "order_id" in derived:
+        day = df["date"].dt.strftime("%Y-%m-%d")
+        df["order_id"] = (df["customer_id"].fillna("?") + " " + day).astype("str")
+        notes.append(_finding(table, "no order id: one order per customer and day derived "
+                              "(order_id = '<customer_id> <date>')", "info",
+                              int(df["order_id"].nunique()), ""))
+    if "amount" in derived:
+        df["amount"] = np.nan
+        notes.append(_finding(table, "no amount column: analyses of money (sales, RFM monetary, "
+                              "spend, margins) cannot run; frequency and recency analyses can",
+                              "warning", len(df), ""))
+    rows = df.index.to_numpy()
     df = _finalise_dtypes(df, table)
-    _validate_values(df, table, path.name, offset)
-    return df, offset
+    _validate_values(df.drop(columns=["amount"]) if "amount" in derived else df, table,
+                     path.name, offset)
+    return df.reset_index(drop=True), rows
+
+
+def _non_merchandise(tx: pd.DataFrame, rows: np.ndarray, mapping: Mapping,
+                     products: pd.DataFrame | None, notes: list) -> np.ndarray:
+    """Which transaction lines are no merchandise (postage, fees, adjustments), as a mask.
+
+    The mapping's ``non_merchandise`` (product ids, or ``re:`` patterns searched in the id)
+    decides; without it, :data:`DEFAULT_NON_MERCHANDISE` applies to ids that `products` does
+    not list. Other ids that look like fee codes (letters only, not in `products`) get a
+    finding and stay in the sales.
+    """
+    pid = tx["product_id"]
+    if pid.isna().all():
+        return np.zeros(len(tx), dtype=bool)
+    listed = pd.Index(products["product_id"].dropna().unique()) if products is not None else pd.Index([])
+    named = mapping.get("non_merchandise")
+    default = named is None
+    named = list(DEFAULT_NON_MERCHANDISE) if default else named
+    exact = [n for n in named if not n.startswith("re:")]
+    patterns = [n[3:] for n in named if n.startswith("re:")]
+    mask = isin(pid, exact)
+    for pat in patterns:
+        mask |= pid.str.contains(pat, regex=True, na=False).to_numpy(dtype=bool)
+    if default:
+        mask &= ~isin(pid, listed)
+    if mask.any():
+        sel = tx[mask]
+        by = sel.groupby("product_id")["amount"].agg(["size", "sum"]).sort_values("size", ascending=False)
+        shown = _by_product(by)
+        notes.append(_finding(
+            "transactions", "non-merchandise lines (postage, fees, adjustments: in "
+            "Dataset.excluded_lines, out of customer sales; amount "
+            f"{_fmt_amount(sel['amount'].sum())})", "warning", int(mask.sum()),
+            shown + ("" if not default else " (the default list; set non_merchandise in the "
+                     "mapping to change it)")))
+    looks = matches(pid, r"^[A-Za-z][A-Za-z _-]*$") & ~mask & \
+        ~isin(pid, listed)
+    if looks.any():
+        sel = tx[looks]
+        by = sel.groupby("product_id")["amount"].agg(["size", "sum"]).sort_values("size", ascending=False)
+        shown = _by_product(by)
+        notes.append(_finding(
+            "transactions", "product ids that look like fees or adjustments (letters only, not "
+            "in products; kept as sales: name them in non_merchandise if they are not)",
+            "warning", int(looks.sum()), shown))
+    return mask
+
+
+def _by_product(by: pd.DataFrame) -> str:
+    return ", ".join(f"{i!r}: {int(r['size'])} line{'s' if r['size'] != 1 else ''}, "
+                     f"{_fmt_amount(r['sum'])}" for i, r in by.head(6).iterrows())
+
+
+def _fmt_amount(x: float) -> str:
+    """An amount as written in a message: 2 decimals at most, no float noise."""
+    return f"{round(float(x), 2):.2f}".rstrip("0").rstrip(".") if np.isfinite(x) else str(x)
 
 
 def load_dataset(path: str | Path, mapping: str | Path | Mapping | None = None, *,
@@ -742,14 +629,15 @@ def load_dataset(path: str | Path, mapping: str | Path | Mapping | None = None, 
     mapping = read_mapping(mapping)
     notes: list[dict] = []
     tables: dict[str, pd.DataFrame | None] = {}
-    offsets: dict[str, int] = {}
+    offsets: dict[str, np.ndarray] = {}
+    skipped: list[pd.DataFrame] = []
     for table in TABLE_NAMES:
         p = _find_file(folder, table, mapping)
         if p is None:
             if table == "customers" and mapping.get("derive_customers"):
                 continue
             if table in REQUIRED_TABLES:
-                present = sorted(x.name for x in folder.iterdir() if x.suffix.lower() in SUFFIXES)
+                present = sorted(x.name for x in folder.iterdir() if x.name.lower().endswith(SUFFIXES))
                 raise DataError(
                     f"Required table `{table}` not found in {folder}: expected {table}.csv or "
                     f"{table}.parquet (files there: {present}). Name another file with a mapping "
@@ -758,12 +646,12 @@ def load_dataset(path: str | Path, mapping: str | Path | Mapping | None = None, 
             tables[table] = None
             notes.append(_finding(table, "table absent (analyses that need it say so)", "info", 0, ""))
             continue
-        tables[table], offsets[table] = _load_table(p, table, mapping, notes)
+        tables[table], offsets[table] = _load_table(p, table, mapping, notes, skipped)
     if "customers" not in tables:
         ids = tables["transactions"]["customer_id"].dropna().unique()
         tables["customers"] = _finalise_dtypes(
             pd.DataFrame({"customer_id": pd.Series(np.sort(ids), dtype="str")}), "customers")
-        offsets["customers"] = 1
+        offsets["customers"] = np.arange(1, len(ids) + 1)
         notes.append(_finding("customers", "derived from transactions (ids only)", "info", len(ids), ""))
     tx = tables["transactions"]
     if tx["cost"].isna().all() and tables.get("products") is not None and \
@@ -772,13 +660,37 @@ def load_dataset(path: str | Path, mapping: str | Path | Mapping | None = None, 
         tables["transactions"] = tx.assign(cost=tx["quantity"] * tx["product_id"].map(unit_cost))
         notes.append(_finding("transactions", "cost computed as quantity × products.unit_cost", "info",
                               len(tx), ""))
+    tx, rows = tables["transactions"], offsets["transactions"]
+    kind = pd.Series("sale", index=tx.index, dtype="str")
+    if "status_class" in tx:
+        kind = tx["status_class"].astype("str")
+        for cls in STATUS_CLASSES[1:]:
+            m = (kind == cls).to_numpy()
+            if m.any():
+                notes.append(_finding(
+                    "transactions", f"{cls} orders (status {sorted(set(tx['status'][m]))}: in "
+                    "Dataset.excluded_lines, never counted as sales; amount "
+                    f"{_fmt_amount(tx['amount'][m].sum())})", "warning", int(m.sum()),
+                    _rows_text(rows[m])))
+    nm = _non_merchandise(tx, rows, mapping, tables.get("products"), notes) & (kind == "sale").to_numpy()
+    kind = kind.mask(nm, "non_merchandise")
+    out = (kind != "sale").to_numpy()
+    excluded = tx[out].assign(line_kind=kind[out], row=rows[out])
+    tables["transactions"] = tx[~out].reset_index(drop=True)
+    offsets["transactions"] = rows[~out]
     ref = pd.Timestamp(today) if today is not None else pd.Timestamp.today()
     findings = notes + _quality_checks(tables, offsets, ref.normalize())
     quality = pd.DataFrame(findings, columns=list(QUALITY_COLUMNS)) if findings else _empty_quality()
     quality = quality.astype({"rows": "int64"})
-    ds = Dataset(**{n: tables.get(n) for n in TABLE_NAMES}, quality=quality, source=str(folder))
+    ds = Dataset(**{n: tables.get(n) for n in TABLE_NAMES}, quality=quality, source=str(folder),
+                 excluded_lines=excluded.reset_index(drop=True),
+                 skipped_rows=pd.concat(skipped, ignore_index=True) if skipped else _empty_skipped())
     return ds.mask_pii() if mask_pii else ds
 
 
 __all__ = ["Dataset", "load_dataset", "read_mapping", "mask_name", "mask_phone", "mask_email",
-           "mask_text"]
+           "mask_text",
+           # the loader's rules, documented in docs/data.md under these names
+           "DATE_FORMATS", "DEFAULT_NON_MERCHANDISE", "DEFAULT_ORDER_STATUS", "DETECTED_ENCODINGS",
+           "LINE_KINDS", "MAPPING_KEYS", "MISSING_WORDS", "READ_KEYS", "STATUS_CLASSES",
+           "TOTALS_PATTERN"]

@@ -187,12 +187,16 @@ def test_category_values_mapped_by_mapping_file():
 def test_foreign_export_loads_with_its_mapping():
     ds = load("foreign_export", mapping=CORPUS / "foreign_export" / "mapping.yaml")
     tx = ds.transactions
-    assert len(tx) == 7
+    assert len(tx) == 6  # the seventh line, stock code D (a discount), is no customer sale
     assert tx["order_id"].iloc[0] == "536365"
     assert tx["customer_id"].iloc[0] == "17850"  # "17850.0" from a float column
     assert tx["date"].iloc[0] == pd.Timestamp("2010-12-01")  # US month/day/year with time
     assert tx["date"].iloc[-1] == pd.Timestamp("2010-12-13")
-    assert tx["amount"].tolist() == pytest.approx([6 * 2.55, 6 * 3.39, 6 * 1.85, -27.5, 24 * 3.75, 0.0, 1.25])
+    assert tx["amount"].tolist() == pytest.approx([6 * 2.55, 6 * 3.39, 6 * 1.85, 24 * 3.75, 0.0, 1.25])
+    out = ds.excluded_lines
+    assert out["product_id"].tolist() == ["D"] and out["amount"].tolist() == [-27.5]
+    assert out["row"].tolist() == [5] and out["line_kind"].tolist() == ["non_merchandise"]
+    assert finding(ds, "transactions", "non-merchandise lines")["rows"] == 1
     assert sorted(ds.customers["customer_id"]) == ["12583", "14527", "14729", "17850"]
     assert finding(ds, "transactions", "no customer id")["rows"] == 1
     assert finding(ds, "transactions", "no cost column")["severity"] == "warning"
