@@ -12,7 +12,7 @@ from crm_lib.data import Dataset, load_dataset, read_mapping
 
 _SUBMODULES = (
     "schema", "data", "sample", "summary", "customers", "tiering", "products", "card", "rfm",
-    "clv", "churn", "satisfaction", "complaints", "labels", "plots", "report",
+    "clv", "churn", "satisfaction", "complaints", "labels", "plots", "tables", "report",
 )
 
 __all__ = [

@@ -33,9 +33,9 @@ and the tests check that list.
 from __future__ import annotations
 
 import functools
-import zlib
 import os
 import warnings
+import zlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
