@@ -38,6 +38,9 @@ def _names(df: pd.DataFrame, label_col: str | None) -> np.ndarray:
     return text.map(_text).to_numpy(dtype=object)
 
 
+_SYMBOLS = {"alpha": "α", "beta": "β", "gamma": "γ"}
+
+
 def clv_param_table(params: pd.DataFrame, *, lang: str = "en",
                     title: str | None = "clv_params_title") -> go.Figure:
     """The fitted parameters with standard errors and 95% bounds.
@@ -61,7 +64,7 @@ def clv_param_table(params: pd.DataFrame, *, lang: str = "en",
     """
     require_columns(params, ["coef", "se", "lower_95", "upper_95"], table="parameters")
     shown = params[["coef", "se", "lower_95", "upper_95"]].map(lambda v: f"{v:.4g}")
-    shown.index = shown.index.rename("parameter")
+    shown.index = pd.Index([_SYMBOLS.get(str(p), str(p)) for p in shown.index], name="parameter")
     return table(shown, lang=lang, title=title, index=True)
 
 

@@ -556,6 +556,10 @@ def quality_table(quality: pd.DataFrame, *, lang: str = "en", title: str | None 
     ordered = quality.assign(_rank=rank).sort_values(["_rank", "rows"], ascending=[True, False],
                                                      kind="stable")[cols]
     colors = ordered["severity"].map(dict(SEVERITY_COLORS)).fillna("white").tolist()
+    # the examples start "rows 4, 17: ..." (the data layer's wording): the word in the language
+    word = {"rows": label("examples_rows", lang), "row": label("examples_row", lang)}
+    ordered = ordered.assign(examples=ordered["examples"].astype("str").str.replace(
+        r"^(rows?) ", lambda m: word[m.group(1)] + " ", regex=True))
     return table(ordered.reset_index(drop=True), lang=lang, title=title, max_rows=max_rows,
                  index=False, fill_colors=colors)
 

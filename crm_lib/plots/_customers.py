@@ -117,6 +117,8 @@ def composition_sunburst(
     data[value] = data[value].clip(lower=0)
     fig = px.sunburst(data, path=cols, values=value, color=cols[0],
                       color_discrete_map=_discrete_map(comp, cols[0], lang))
+    fig.update_traces(hovertemplate=f"%{{label}}<br>{_t(value, lang)}: %{{value:,.0f}}"
+                      "<extra></extra>")
     style_figure(fig, lang=lang)
     if title:
         by = " / ".join(label(c, lang) for c in cols)
