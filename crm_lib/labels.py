@@ -275,12 +275,26 @@ def missing_keys() -> list[str]:
     return sorted(_missing)
 
 
-def _translate_values(values: pd.Series | pd.Index, lang: str) -> pd.Series | pd.Index:
+def _value_entry(cat: Mapping[str, Mapping[str, str]], column: object, value: object):
+    """The catalogue entry of a category value: ``column=value`` first (a value whose meaning
+    depends on its column, e.g. ``size=small`` against the tier ``small``), then ``value``."""
+    if not isinstance(value, str):
+        return None
+    if column is not None:
+        entry = cat.get(f"{column}={value}")
+        if entry is not None:
+            return entry
+    return cat.get(value)
+
+
+def _translate_values(values: pd.Series | pd.Index, lang: str,
+                      column: object = None) -> pd.Series | pd.Index:
     """Translate the distinct values that are catalogue keys (one lookup per distinct value)."""
     cat = catalogue()
     if isinstance(values.dtype, pd.CategoricalDtype):
         cats = values.cat.categories if isinstance(values, pd.Series) else values.categories
-        mapping = {c: _entry_text(cat[c], lang) for c in cats if isinstance(c, str) and c in cat}
+        mapping = {c: _entry_text(e, lang) for c in cats
+                   if (e := _value_entry(cat, column, c)) is not None}
         if not mapping:
             return values
         new = [mapping.get(c, c) for c in cats]
@@ -293,7 +307,8 @@ def _translate_values(values: pd.Series | pd.Index, lang: str) -> pd.Series | pd
         return values
     distinct = pd.unique(values[pd.notna(values)]) if isinstance(values, pd.Series) \
         else values.dropna().unique()
-    mapping = {v: _entry_text(cat[v], lang) for v in distinct if isinstance(v, str) and v in cat}
+    mapping = {v: _entry_text(e, lang) for v in distinct
+               if (e := _value_entry(cat, column, v)) is not None}
     if not mapping:
         return values
     if isinstance(values, pd.Series):
@@ -341,11 +356,11 @@ def localize(df: pd.DataFrame, lang: str, *, columns: bool = True, values: bool 
         for pos, col in enumerate(out.columns):
             if col in keep:
                 continue
-            translated = _translate_values(out.iloc[:, pos], lang)
+            translated = _translate_values(out.iloc[:, pos], lang, column=col)
             if translated is not out.iloc[:, pos]:
                 out.isetitem(pos, translated)
         if not isinstance(out.index, pd.MultiIndex) and out.index.name not in keep:
-            out.index = _translate_values(out.index, lang)
+            out.index = _translate_values(out.index, lang, column=out.index.name)
     if columns:
         cat = catalogue()
         out = out.rename(columns=lambda c: _entry_text(cat[c], lang) if isinstance(c, str) and c in cat
@@ -361,8 +376,8 @@ def localize(df: pd.DataFrame, lang: str, *, columns: bool = True, values: bool 
 # number and date formats
 # ---------------------------------------------------------------------------------------------
 
-KINDS: tuple[str, ...] = ("text", "integer", "number", "currency", "percent", "date", "month",
-                          "datetime", "flag")
+KINDS: tuple[str, ...] = ("text", "integer", "number", "general", "currency", "percent", "date",
+                          "month", "datetime", "flag")
 """How a column is written: see :func:`format_values`."""
 
 CURRENCIES = MappingProxyType({
@@ -395,6 +410,10 @@ CURRENCY_COLUMNS = frozenset({
 })
 """Float columns written as amounts in the report's currency (besides ``*_sales``, ``*_profit``,
 ``*_amount``, ``*_cost`` and ``*_clv``)."""
+
+GENERAL_COLUMNS = frozenset({"value", "weight", "coef", "se", "lower_95", "upper_95"})
+"""Float columns of mixed values (a rule table's values, model parameters): each number with as
+many decimals as it needs, up to four significant digits (``6``, ``2.5``, ``0.2431``)."""
 
 _PERCENT_SUFFIXES = ("_share", "_rate", "_margin", "_pct")
 _CURRENCY_SUFFIXES = ("_sales", "_profit", "_amount", "_cost", "_clv", "_revenue")
@@ -442,6 +461,8 @@ def column_kind(name: object, values: pd.Series) -> str:
     present = present[np.isfinite(present)]
     if len(present) and bool(np.all(present == np.round(present))):
         return "integer"
+    if key in GENERAL_COLUMNS:
+        return "general"
     return "number"
 
 
@@ -499,7 +520,7 @@ def format_values(values: pd.Series, kind: str | None = None, *, lang: str = "en
     -------
     Series
         Text, same index; a missing value is an empty string. Integers as ``1,586``; numbers as
-        ``1,234.57``; currency as ``¥1,235``; percentages as ``52%`` or ``52.4%``; dates as
+        ``1,234.57``; mixed values (``general``) as ``6``, ``2.5``; currency as ``¥1,235``; percentages as ``52%`` or ``52.4%``; dates as
         ``2026-10-31`` in English and ``2026年10月31日`` in Chinese; months as ``2026-10`` /
         ``2026年10月``; flags as ``✓``.
 
@@ -535,6 +556,11 @@ def format_values(values: pd.Series, kind: str | None = None, *, lang: str = "en
         nums = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         missing = missing | ~np.isfinite(nums)
         scaled = nums * 100 if kind == "percent" else nums
+        if kind == "general":
+            body = pd.Series(scaled).map(lambda v: f"{v:,.4g}" if abs(v) < 1e4 else f"{v:,.0f}")
+            text = pd.Series(body.to_numpy(), index=values.index, dtype=object)
+            text[missing] = ""
+            return text
         if kind == "integer":
             dec = 0
             scaled = np.round(scaled)
