@@ -31,7 +31,7 @@ ALLOWED_WORDS = frozenset({
 })
 
 #: Chart functions that draw no figure of data (notes, helpers).
-NOT_CHARTS = frozenset({"TEMPLATE", "IPA_LABELS", "style_figure", "localize_criteria",
+NOT_CHARTS = frozenset({"TEMPLATE", "IPA_LABELS", "style_figure", "localize_criteria", "criteria_text",
                         "churn_note", "complaints_note", "satisfaction_note"})
 
 
@@ -410,3 +410,16 @@ def test_pyramid_labels_are_not_clipped_and_cohort_numbers_readable(results):
     assert heat.data[0].textfont.size >= 11
     cohorts = len(results["retention"])
     assert heat.layout.height >= 22 * cohorts  # rows at least 22 px each
+
+
+def test_criteria_text_from_the_flags_agrees_with_the_joined_keys(results):
+    from crm_lib.tiering import CRITERIA_SEPARATOR
+
+    ka = results["accounts"]
+    for lang in ("en", "zh"):
+        from_flags = plots.criteria_text(ka, lang=lang)
+        sep = labels.label("criteria_separator", lang)
+        from_keys = ka["criteria"].map(lambda v, sep=sep, lang=lang: sep.join(
+            labels.label(k, lang) for k in v.split(CRITERIA_SEPARATOR) if k))
+        assert from_flags.tolist() == from_keys.tolist()
+        assert (from_flags != "").sum() == (ka["criteria_met"] > 0).sum()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -23,6 +24,7 @@ __all__ = [
     "migration_sankey",
     "key_account_bars",
     "localize_criteria",
+    "criteria_text",
     "service_level_bars",
 ]
 
@@ -304,6 +306,51 @@ def key_account_bars(
     return style_figure(fig, title=title, lang=lang)
 
 
+def criteria_text(
+    accounts: pd.DataFrame,
+    *,
+    lang: str = "en",
+    criteria: Sequence[str] = KEY_ACCOUNT_CRITERIA,
+) -> pd.Series:
+    """The key-account criteria each customer meets, written out, from the flag columns.
+
+    :func:`crm_lib.tiering.key_accounts` has one boolean column per criterion; this joins the
+    names of the true ones in the report language (``criteria_separator``: ``", "`` / ``"、"``),
+    with no string to split.
+
+    Parameters
+    ----------
+    accounts : DataFrame
+        With one boolean column per criterion.
+    lang : {"en", "zh", "zh+en"}
+    criteria : sequence of str, default :data:`crm_lib.tiering.KEY_ACCOUNT_CRITERIA`
+
+    Returns
+    -------
+    Series
+        Text per row, same index ("" for a customer meeting none).
+
+    Examples
+    --------
+    >>> ka = pd.DataFrame({"profit_leader": [True, False], "target_critical": [False, False],
+    ...                    "growth_room": [False, False], "loss_impact": [True, False],
+    ...                    "time_intensive": [False, False]})
+    >>> criteria_text(ka, lang="zh").tolist()
+    ['主要利润贡献者、流失影响严重', '']
+    """
+    require_one_of("lang", lang, LANGS)
+    crit = list(criteria)
+    require_columns(accounts, crit, table="key accounts",
+                    hint="Pass the result of crm_lib.tiering.key_accounts.")
+    sep = label("criteria_separator", lang)
+    text = pd.Series("", index=accounts.index, dtype=object)
+    for c in crit:  # a loop over the five criteria, not over customers
+        part = np.where(accounts[c].fillna(False).astype(bool).to_numpy(),
+                        label(c, lang) + sep, "")
+        text = text + part
+    return text.str.removesuffix(sep).astype("str")
+
+
 def localize_criteria(
     accounts: pd.DataFrame,
     *,
@@ -348,6 +395,10 @@ def localize_criteria(
         raise DataError(f"`accounts` must be a pandas DataFrame, got {type(accounts).__name__}.")
     require_columns(accounts, [criteria_col], table="key accounts",
                     hint="Pass the result of crm_lib.tiering.key_accounts.")
+    if criteria_col == "criteria" and all(c in accounts.columns for c in KEY_ACCOUNT_CRITERIA):
+        out = accounts.copy()  # the flags are there: write the text from them, split nothing
+        out[criteria_col] = criteria_text(accounts, lang=lang)
+        return out
     col = accounts[criteria_col]
     sep = label("criteria_separator", lang)
     split_on = CRITERIA_SEPARATOR.strip()
