@@ -114,6 +114,7 @@ def results():
         r["due"] = crm.clv.due_list(rep, ds.customers).head(10)
         groups = ds.customers.join(pyramid["tier"], on="customer_id")
         status = crm.churn.customer_status(tx, as_of=as_of, lost_customers=ds.lost_customers)
+        r["economics"] = crm.churn.retention_economics(status, as_of=as_of)
         r["at_risk"] = crm.churn.at_risk_summary(status)
         r["at_risk_tier"] = crm.churn.at_risk_summary(status, by="tier", groups=groups)
         r["reasons"] = crm.churn.churn_reasons(ds.lost_customers, as_of=as_of)
@@ -423,3 +424,13 @@ def test_criteria_text_from_the_flags_agrees_with_the_joined_keys(results):
             labels.label(k, lang) for k in v.split(CRITERIA_SEPARATOR) if k))
         assert from_flags.tolist() == from_keys.tolist()
         assert (from_flags != "").sum() == (ka["criteria_met"] > 0).sum()
+
+
+def test_every_retention_figure_has_its_formula_in_words(results):
+    """The formulas of retention_economics, written out in both languages (its `note` column is
+    English shorthand such as ``P(r) = N m sum_t (r/(1+d))^t``)."""
+    metrics = results["economics"]["metric"].tolist()
+    missing = [m for m in metrics if not labels.has_label(f"retention_formula_{m}")]
+    assert missing == []
+    zh = labels.label("retention_formula_profit_baseline", "zh")
+    assert "保持率" in zh and "折现率" in zh and not re.search(r"[A-Za-z]", zh)
