@@ -396,7 +396,7 @@ PERCENT_COLUMNS = frozenset({
     "churn_lower", "churn_upper", "response_rate", "reopened_rate", "satisfied_rate",
     "preventable_share", "reference_share", "cumulative_share", "discount_rate",
     "retention_gain", "gold_share", "bottom_share", "survival", "survival_lower",
-    "survival_upper", "current_score", "potential_score",
+    "survival_upper", "current_score", "potential_score", "gap",
 })
 """Float columns written as percentages (besides every ``*_share``, ``*_rate`` and ``*_margin``)."""
 
@@ -406,7 +406,7 @@ CURRENCY_COLUMNS = frozenset({
     "value_per_customer", "predicted_clv_per_customer", "clv_per_customer", "mean_sales",
     "annual_gross_profit", "sales_last_year", "gross_profit_last_year", "open_amount",
     "overdue_amount", "receivables", "cumulative_sales", "average_sales", "unit_cost_value",
-    "historical_clv", "acquisition_cost", "value_at_risk", "expected_spend",
+    "historical_clv", "acquisition_cost", "value_at_risk", "expected_spend", "current_value",
 })
 """Float columns written as amounts in the report's currency (besides ``*_sales``, ``*_profit``,
 ``*_amount``, ``*_cost`` and ``*_clv``)."""
