@@ -481,7 +481,7 @@ def currency_symbol(currency: str | None) -> str:
 
 def _group_digits(values: np.ndarray, decimals: int) -> pd.Series:
     """Numbers with thousands separators and a fixed number of decimals (one call per column)."""
-    return pd.Series(values).map(f"{{:,.{decimals}f}}".format)
+    return pd.Series(values, dtype=float).map(f"{{:,.{decimals}f}}".format).astype(object)
 
 
 def _decimals_for(values: np.ndarray, kind: str) -> int:
@@ -557,7 +557,8 @@ def format_values(values: pd.Series, kind: str | None = None, *, lang: str = "en
         missing = missing | ~np.isfinite(nums)
         scaled = nums * 100 if kind == "percent" else nums
         if kind == "general":
-            body = pd.Series(scaled).map(lambda v: f"{v:,.4g}" if abs(v) < 1e4 else f"{v:,.0f}")
+            body = pd.Series(scaled, dtype=float).map(
+                lambda v: f"{v:,.4g}" if abs(v) < 1e4 else f"{v:,.0f}").astype(object)
             text = pd.Series(body.to_numpy(), index=values.index, dtype=object)
             text[missing] = ""
             return text

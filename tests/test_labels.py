@@ -274,6 +274,8 @@ def test_format_values_by_kind():
         ["个人护理", "not a key"]
     with pytest.raises(DataError, match=r"`kind` must be one of \['text', 'integer'"):
         fv(pd.Series([1]), "money")
+    for kind in labels.KINDS:  # an empty column (a card's empty section) gives an empty column
+        assert fv(pd.Series([], dtype=float), kind).tolist() == []
 
 
 def test_date_axis_formats_have_no_month_names():
