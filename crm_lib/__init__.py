@@ -11,8 +11,8 @@ from crm_lib._notebook import export_table, interactive
 from crm_lib.data import Dataset, load_dataset, read_mapping
 
 _SUBMODULES = (
-    "schema", "data", "sample", "summary", "engines", "scoring", "customers", "tiering", "products", "card", "rfm",
-    "clv", "churn", "satisfaction", "complaints", "labels", "plots", "report",
+    "schema", "data", "sample", "summary", "engines", "scoring", "customers", "tiering", "products",
+    "card", "rfm", "clv", "churn", "satisfaction", "complaints", "labels", "plots", "tables", "report",
 )
 
 __all__ = [

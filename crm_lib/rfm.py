@@ -10,7 +10,9 @@ equal size (sizes differ by one at most). Ties are broken deterministically, by 
 every score level is used whenever there are at least ``bins`` customers, and the same data give
 the same scores whatever the row order. Recency is reversed: the most recent buyers score highest.
 
-Segments come from a rule table: rows of score ranges (R, F and M, inclusive) naming a segment.
+Segments come from a rule table: rows of score ranges (R, F and M, inclusive) naming a segment by
+its key (``rfm_champions``); the words for it are the catalogue's (``crm_lib/catalogue/rfm.yaml``),
+chosen where the result is shown, so every function here returns keys and takes no language.
 A table is valid when each of the ``bins ** 3`` cells falls in exactly one row and every segment
 is reachable; :func:`check_rules` says which cells are unmapped or doubly mapped otherwise. Two
 tables are built in: :data:`STANDARD_SEGMENTS` (Champions ... Lost, on R and F) and
@@ -56,21 +58,49 @@ _TABLE = "rfm input"
 RFM_BINS = 5
 
 
-class SegmentRule(NamedTuple):
+class _Rule(NamedTuple):
+    key: str
+    r: tuple[int, int]
+    f: tuple[int, int]
+    m: tuple[int, int] = (1, RFM_BINS)
+
+
+def _warn_names() -> None:
+    warnings.warn("Segment names in a rule table are ignored: a rule is (key, r, f, m) and the "
+                  "names come from the catalogue (crm_lib/catalogue/rfm.yaml, keyed by the "
+                  "segment key). Drop the names from the rule.", DeprecationWarning, stacklevel=3)
+
+
+class SegmentRule(_Rule):
     """One row of a segment rule table: a box of score cells named ``key``.
 
     ``r``, ``f`` and ``m`` are inclusive ``(low, high)`` score ranges; recency scores are already
     reversed (5 = bought most recently). A segment may take several rows (a union of boxes).
-    ``key`` is a stable identifier (also the catalogue key of the segment's description);
-    ``en`` and ``zh`` are the names shown to readers.
+    ``key`` is a stable identifier and the catalogue key of the segment's name, description
+    (``<key>_desc``) and suggested action (``<key>_action``).
+
+    The older form with names, ``SegmentRule(key, en, zh, r, f, m)``, is still accepted: the
+    names are dropped with a ``DeprecationWarning``.
+
+    Examples
+    --------
+    >>> SegmentRule("rfm_top", (4, 5), (4, 5))
+    SegmentRule(key='rfm_top', r=(4, 5), f=(4, 5), m=(1, 5))
     """
 
-    key: str
-    en: str
-    zh: str
-    r: tuple[int, int]
-    f: tuple[int, int]
-    m: tuple[int, int] = (1, RFM_BINS)
+    __slots__ = ()
+
+    def __new__(cls, key, *args, **kwargs):
+        named = kwargs.pop("en", None) is not None
+        named = kwargs.pop("zh", None) is not None or named
+        if len(args) >= 2 and isinstance(args[0], str) and isinstance(args[1], str):
+            args, named = args[2:], True
+        if named:
+            _warn_names()
+        return super().__new__(cls, key, *args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"SegmentRule(key={self.key!r}, r={self.r!r}, f={self.f!r}, m={self.m!r})"
 
 
 _ALL = (1, RFM_BINS)
@@ -79,32 +109,32 @@ _ALL = (1, RFM_BINS)
 #: Every one of the 125 cells falls in exactly one row; read it as a 5 x 5 grid of R (rows, 5 =
 #: most recent) and F (columns, 5 = most orders).
 STANDARD_SEGMENTS: tuple[SegmentRule, ...] = (
-    SegmentRule("rfm_champions", "Champions", "冠军客户", (5, 5), (4, 5), _ALL),
-    SegmentRule("rfm_loyal", "Loyal customers", "忠诚客户", (3, 4), (4, 5), _ALL),
-    SegmentRule("rfm_potential_loyalists", "Potential loyalists", "潜在忠诚客户", (4, 5), (2, 3), _ALL),
-    SegmentRule("rfm_new", "New customers", "新客户", (5, 5), (1, 1), _ALL),
-    SegmentRule("rfm_promising", "Promising", "有潜力客户", (4, 4), (1, 1), _ALL),
-    SegmentRule("rfm_need_attention", "Need attention", "需要关注客户", (3, 3), (3, 3), _ALL),
-    SegmentRule("rfm_about_to_sleep", "About to sleep", "即将沉睡客户", (3, 3), (1, 2), _ALL),
-    SegmentRule("rfm_at_risk", "At risk", "有流失风险客户", (1, 2), (3, 4), _ALL),
-    SegmentRule("rfm_cant_lose", "Can't lose them", "不能失去的客户", (1, 2), (5, 5), _ALL),
-    SegmentRule("rfm_hibernating", "Hibernating", "沉睡客户", (2, 2), (1, 2), _ALL),
-    SegmentRule("rfm_lost", "Lost", "已流失客户", (1, 1), (1, 2), _ALL),
+    SegmentRule("rfm_champions", (5, 5), (4, 5), _ALL),
+    SegmentRule("rfm_loyal", (3, 4), (4, 5), _ALL),
+    SegmentRule("rfm_potential_loyalists", (4, 5), (2, 3), _ALL),
+    SegmentRule("rfm_new", (5, 5), (1, 1), _ALL),
+    SegmentRule("rfm_promising", (4, 4), (1, 1), _ALL),
+    SegmentRule("rfm_need_attention", (3, 3), (3, 3), _ALL),
+    SegmentRule("rfm_about_to_sleep", (3, 3), (1, 2), _ALL),
+    SegmentRule("rfm_at_risk", (1, 2), (3, 4), _ALL),
+    SegmentRule("rfm_cant_lose", (1, 2), (5, 5), _ALL),
+    SegmentRule("rfm_hibernating", (2, 2), (1, 2), _ALL),
+    SegmentRule("rfm_lost", (1, 1), (1, 2), _ALL),
 )
 
 #: Score from which R, F or M counts as "high" in the eight-class Chinese map.
 CHINA_HIGH_FROM = 4
 
 _CHINA_CLASSES = (
-    # (key, English, Chinese, R high, F high, M high)
-    ("rfm_important_value", "Important value", "重要价值客户", True, True, True),
-    ("rfm_important_development", "Important development", "重要发展客户", True, False, True),
-    ("rfm_important_retention", "Important retention", "重要保持客户", False, True, True),
-    ("rfm_important_winback", "Important win-back", "重要挽留客户", False, False, True),
-    ("rfm_general_value", "General value", "一般价值客户", True, True, False),
-    ("rfm_general_development", "General development", "一般发展客户", True, False, False),
-    ("rfm_general_retention", "General retention", "一般保持客户", False, True, False),
-    ("rfm_general_winback", "General win-back", "一般挽留客户", False, False, False),
+    # (key, R high, F high, M high); names in crm_lib/catalogue/rfm.yaml (重要价值客户 ...)
+    ("rfm_important_value", True, True, True),
+    ("rfm_important_development", True, False, True),
+    ("rfm_important_retention", False, True, True),
+    ("rfm_important_winback", False, False, True),
+    ("rfm_general_value", True, True, False),
+    ("rfm_general_development", True, False, False),
+    ("rfm_general_retention", False, True, False),
+    ("rfm_general_winback", False, False, False),
 )
 
 
@@ -126,15 +156,15 @@ def china_rules(high_from: int = CHINA_HIGH_FROM, bins: int = RFM_BINS) -> tuple
 
     Examples
     --------
-    >>> [r.zh for r in china_rules()][:2]
-    ['重要价值客户', '重要发展客户']
+    >>> [r.key for r in china_rules()][:2]
+    ['rfm_important_value', 'rfm_important_development']
     """
     if not (isinstance(high_from, (int, np.integer)) and 2 <= high_from <= bins):
         raise DataError(f"`high_from` must be an integer from 2 to {bins}, got {high_from!r}.")
     high, low = (int(high_from), bins), (1, int(high_from) - 1)
     return tuple(
-        SegmentRule(key, en, zh, high if r else low, high if f else low, high if m else low)
-        for key, en, zh, r, f, m in _CHINA_CLASSES
+        SegmentRule(key, high if r else low, high if f else low, high if m else low)
+        for key, r, f, m in _CHINA_CLASSES
     )
 
 
@@ -171,7 +201,7 @@ def rules_by_name(name: str = "standard", *, high_from: int = CHINA_HIGH_FROM
     return china_rules(high_from) if name == "china" else RULE_TABLES[name]
 
 
-_RULE_COLUMNS = ("key", "en", "zh", "r_min", "r_max", "f_min", "f_max", "m_min", "m_max")
+_RULE_COLUMNS = ("key", "r_min", "r_max", "f_min", "f_max", "m_min", "m_max")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -190,13 +220,9 @@ def _as_rules(rules: object) -> tuple[SegmentRule, ...]:
     if isinstance(rules, pd.DataFrame):
         require_columns(rules, ["key", "r_min", "r_max", "f_min", "f_max", "m_min", "m_max"],
                         table="rules", hint="A rule table has one row per box of score cells.")
-        df = rules.copy()
-        for lang in ("en", "zh"):
-            if lang not in df.columns:
-                df[lang] = df["key"]
-        rows = [
-            SegmentRule(str(k), str(en), str(zh), (r0, r1), (f0, f1), (m0, m1))
-            for k, en, zh, r0, r1, f0, f1, m0, m1 in df[list(_RULE_COLUMNS)].itertuples(index=False)
+        rows = [  # one per rule row (a handful), not per customer
+            SegmentRule(str(k), (r0, r1), (f0, f1), (m0, m1))
+            for k, r0, r1, f0, f1, m0, m1 in rules[list(_RULE_COLUMNS)].itertuples(index=False)
         ]
         return tuple(rows)
     if not isinstance(rules, Sequence) or isinstance(rules, (bytes, str)) or not rules:
@@ -205,9 +231,10 @@ def _as_rules(rules: object) -> tuple[SegmentRule, ...]:
     out = []
     for i, row in enumerate(rules):
         try:
-            out.append(SegmentRule(**row) if isinstance(row, Mapping) else SegmentRule(*row))
+            out.append(row if isinstance(row, SegmentRule) else SegmentRule(**row)
+                       if isinstance(row, Mapping) else SegmentRule(*row))
         except TypeError as err:
-            raise DataError(f"Rule {i} must be (key, en, zh, r, f, m) with (low, high) ranges, "
+            raise DataError(f"Rule {i} must be (key, r, f, m) with (low, high) ranges, "
                             f"got {row!r}.") from err
     return tuple(out)
 
@@ -240,7 +267,7 @@ def check_rules(rules: object = None, *, bins: int = RFM_BINS) -> tuple[SegmentR
     ----------
     rules : "standard", "china", DataFrame or sequence of SegmentRule, optional
         Default :data:`STANDARD_SEGMENTS`. A DataFrame has columns ``key``, ``r_min``, ``r_max``,
-        ``f_min``, ``f_max``, ``m_min``, ``m_max`` and optionally ``en`` and ``zh``.
+        ``f_min``, ``f_max``, ``m_min``, ``m_max`` (other columns are ignored).
     bins : int, default 5
         Number of score levels.
 
@@ -252,8 +279,8 @@ def check_rules(rules: object = None, *, bins: int = RFM_BINS) -> tuple[SegmentR
     Raises
     ------
     DataError
-        Naming the unmapped cells (e.g. ``R1F1M1``), the doubly mapped cells with their
-        segments, or a segment with the same key and different names.
+        Naming the unmapped cells (e.g. ``R1F1M1``) or the doubly mapped cells with their
+        segments.
 
     Examples
     --------
@@ -263,13 +290,9 @@ def check_rules(rules: object = None, *, bins: int = RFM_BINS) -> tuple[SegmentR
     bins = _check_bins(bins)
     rules = _as_rules(rules)
     b = _bounds(rules, bins)
-    names: dict[str, tuple[str, str]] = {}
     for rule in rules:
         if not isinstance(rule.key, str) or not rule.key:
             raise DataError(f"A rule's `key` must be a non-empty string, got {rule.key!r}.")
-        if names.setdefault(rule.key, (rule.en, rule.zh)) != (rule.en, rule.zh):
-            raise DataError(f"Segment {rule.key!r} has two different names: "
-                            f"{names[rule.key]} and {(rule.en, rule.zh)}.")
     s = np.arange(1, bins + 1)
     # covers[i, r, f, m]: rule i contains the cell
     covers = (
@@ -311,58 +334,60 @@ def _segment_keys(rules: tuple[SegmentRule, ...]) -> list[str]:
     return list(dict.fromkeys(r.key for r in rules))
 
 
-def cell_segments(rules: object = None, *, bins: int = RFM_BINS, lang: str = "en") -> pd.DataFrame:
+def cell_segments(rules: object = None, *, bins: int = RFM_BINS, lang: object = None
+                  ) -> pd.DataFrame:
     """The segment of every score cell, one row per (R, F, M) cell.
 
     Parameters
     ----------
     rules : see :func:`check_rules`
     bins : int, default 5
-    lang : {"en", "zh"}
-        Language of ``segment``.
+    lang : ignored
+        Deprecated: segments are keys; translate them where they are shown.
 
     Returns
     -------
     DataFrame
         ``bins ** 3`` rows: ``r_score``, ``f_score``, ``m_score``, ``rfm_cell`` ("545"),
-        ``segment_key``, ``segment``.
+        ``segment_key`` and ``segment`` (both the segment's key).
 
     Examples
     --------
     >>> cells = cell_segments()
     >>> cells.loc[cells["rfm_cell"] == "555", "segment"].item()
-    'Champions'
+    'rfm_champions'
     """
     rules = check_rules(rules, bins=bins)
-    _check_lang(lang)
+    _ignore_lang(lang)
     s = np.arange(1, bins + 1)
     r, f, m = (a.ravel() for a in np.meshgrid(s, s, s, indexing="ij"))
     out = pd.DataFrame({"r_score": r, "f_score": f, "m_score": m})
     out["rfm_cell"] = _cell_strings(r, f, m)
-    key, name = _lookup(rules, bins, lang)
+    key = _lookup(rules, bins)
     idx = _cell_index(r, f, m, bins)
     out["segment_key"] = key[idx]
-    out["segment"] = name[idx]
+    out["segment"] = key[idx]
     return out
 
 
-def _check_lang(lang: object) -> None:
-    if lang not in ("en", "zh"):
-        raise DataError(f"`lang` must be one of ['en', 'zh'], got {lang!r}.")
+def _ignore_lang(lang: object) -> None:
+    """``lang`` used to choose the language of segment names; results now carry keys only."""
+    if lang is not None:
+        warnings.warn("`lang` is ignored: RFM results carry segment keys, and the words for "
+                      "them are chosen where they are shown (crm.labels.localize, the plots, "
+                      "crm.tables). Drop the argument.", DeprecationWarning, stacklevel=3)
 
 
-def _lookup(rules: tuple[SegmentRule, ...], bins: int, lang: str) -> tuple[np.ndarray, np.ndarray]:
-    """Segment key and name of each cell, flattened in (r, f, m) order."""
+def _lookup(rules: tuple[SegmentRule, ...], bins: int) -> np.ndarray:
+    """Segment key of each cell, flattened in (r, f, m) order."""
     key = np.empty(bins ** 3, dtype=object)
-    name = np.empty(bins ** 3, dtype=object)
     s = np.arange(1, bins + 1)
     r, f, m = np.meshgrid(s, s, s, indexing="ij")
     for rule in rules:  # a handful of rule rows, not customers
         inside = ((r >= rule.r[0]) & (r <= rule.r[1]) & (f >= rule.f[0]) & (f <= rule.f[1])
                   & (m >= rule.m[0]) & (m <= rule.m[1])).ravel()
         key[inside] = rule.key
-        name[inside] = rule.en if lang == "en" else rule.zh
-    return key, name
+    return key
 
 
 def _cell_index(r: np.ndarray, f: np.ndarray, m: np.ndarray, bins: int) -> np.ndarray:
@@ -384,9 +409,9 @@ def rule_table(rules: object = None, *, bins: int = RFM_BINS) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        One row per rule: ``key``, ``en``, ``zh``, ``r_min``, ``r_max``, ``f_min``, ``f_max``,
-        ``m_min``, ``m_max``, ``cells`` (number of score cells the row covers). Passing it back
-        as ``rules`` gives the same table.
+        One row per rule: ``key``, ``r_min``, ``r_max``, ``f_min``, ``f_max``, ``m_min``,
+        ``m_max``, ``cells`` (number of score cells the row covers). Passing it back as
+        ``rules`` gives the same table.
 
     Examples
     --------
@@ -396,7 +421,7 @@ def rule_table(rules: object = None, *, bins: int = RFM_BINS) -> pd.DataFrame:
     rules = check_rules(rules, bins=bins)
     b = _bounds(rules, bins)
     out = pd.DataFrame({
-        "key": [r.key for r in rules], "en": [r.en for r in rules], "zh": [r.zh for r in rules],
+        "key": [r.key for r in rules],
         "r_min": b[:, 0, 0], "r_max": b[:, 0, 1], "f_min": b[:, 1, 0], "f_max": b[:, 1, 1],
         "m_min": b[:, 2, 0], "m_max": b[:, 2, 1],
     })
@@ -575,7 +600,7 @@ def _scores_array(scores: pd.DataFrame, bins: int) -> tuple[np.ndarray, ...]:
     return tuple(out)
 
 
-def rfm_segments(scores: pd.DataFrame, rules: object = None, lang: str = "en") -> pd.DataFrame:
+def rfm_segments(scores: pd.DataFrame, rules: object = None, lang: object = None) -> pd.DataFrame:
     """Name each customer's segment from its R, F and M scores with a rule table.
 
     Parameters
@@ -585,41 +610,41 @@ def rfm_segments(scores: pd.DataFrame, rules: object = None, lang: str = "en") -
     rules : "standard", "china", DataFrame or sequence of SegmentRule, optional
         Default :data:`STANDARD_SEGMENTS`; validated with :func:`check_rules` for the number of
         score levels of ``scores`` (``attrs["bins"]``, else 5).
-    lang : {"en", "zh"}, default "en"
-        Language of the ``segment`` names.
+    lang : ignored
+        Deprecated (warns): segments are keys, translated where they are shown.
 
     Returns
     -------
     DataFrame
-        A copy of ``scores`` with ``segment_key`` (stable id, e.g. "rfm_champions") and
-        ``segment`` (the name in ``lang``); ``attrs["segments"]`` lists the keys in the
-        table's order.
+        A copy of ``scores`` with ``segment_key`` and ``segment`` (both the segment's key, e.g.
+        "rfm_champions"; ``segment`` is kept for existing callers); ``attrs["segments"]`` lists
+        the keys in the table's order.
 
     Examples
     --------
     >>> sc = pd.DataFrame({"r_score": [5, 1], "f_score": [5, 1], "m_score": [5, 5]})
     >>> rfm_segments(sc)["segment"].tolist()
-    ['Champions', 'Lost']
-    >>> rfm_segments(sc, "china", lang="zh")["segment"].tolist()
-    ['重要价值客户', '重要挽留客户']
+    ['rfm_champions', 'rfm_lost']
+    >>> rfm_segments(sc, "china")["segment"].tolist()
+    ['rfm_important_value', 'rfm_important_winback']
     """
-    _check_lang(lang)
+    _ignore_lang(lang)
     require_columns(scores, list(_SCORE_COLS), table="rfm scores",
                     hint="Compute them with crm_lib.rfm.rfm_scores.")
     bins = _check_bins(scores.attrs.get("bins", RFM_BINS))
     r, f, m = _scores_array(scores, bins)
     rules = check_rules(rules, bins=bins)
-    key, name = _lookup(rules, bins, lang)
+    key = _lookup(rules, bins)
     idx = _cell_index(r, f, m, bins)
     out = scores.copy()
     out["segment_key"] = pd.array(key[idx], dtype="str")
-    out["segment"] = pd.array(name[idx], dtype="str")
-    out.attrs.update(segments=_segment_keys(rules), rules=rules, lang=lang)
+    out["segment"] = pd.array(key[idx], dtype="str")
+    out.attrs.update(segments=_segment_keys(rules), rules=rules)
     return out
 
 
 def segment_summary(segments: pd.DataFrame, rules: object = None,
-                    lang: str | None = None) -> pd.DataFrame:
+                    lang: object = None) -> pd.DataFrame:
     """Size, value and average scores of each segment.
 
     Parameters
@@ -630,14 +655,14 @@ def segment_summary(segments: pd.DataFrame, rules: object = None,
     rules : optional
         The rule table used for ``segments`` (default: the one recorded in its ``attrs``, else
         :data:`STANDARD_SEGMENTS`); gives the order of the rows and the names.
-    lang : {"en", "zh"}, optional
-        Language of ``segment``; default the one ``segments`` was named in.
+    lang : ignored
+        Deprecated (warns): segments are keys, translated where they are shown.
 
     Returns
     -------
     DataFrame
         One row per segment of the table, in its order, including empty segments: ``segment_key``,
-        ``segment``, ``customers``, ``share`` (of customers), ``sales`` (sum of ``monetary``),
+        ``segment`` (the key too), ``customers``, ``share`` (of customers), ``sales`` (sum of ``monetary``),
         ``sales_share``, ``recency_days``, ``frequency``, ``monetary`` (means), ``r_score``,
         ``f_score``, ``m_score`` (mean scores; NaN for an empty segment). Shares sum to 1.
 
@@ -648,11 +673,9 @@ def segment_summary(segments: pd.DataFrame, rules: object = None,
     ...                    "m_score": [5, 1]})
     >>> t = segment_summary(rfm_segments(sc))
     >>> t.loc[t["customers"] > 0, ["segment", "customers", "sales_share"]].to_dict("list")
-    {'segment': ['Champions', 'Lost'], 'customers': [1, 1], 'sales_share': [0.9, 0.1]}
+    {'segment': ['rfm_champions', 'rfm_lost'], 'customers': [1, 1], 'sales_share': [0.9, 0.1]}
     """
-    if lang is None:
-        lang = segments.attrs.get("lang", "en") if isinstance(segments, pd.DataFrame) else "en"
-    _check_lang(lang)
+    _ignore_lang(lang)
     if rules is None:
         rules = segments.attrs.get("rules") if isinstance(segments, pd.DataFrame) else None
     bins = segments.attrs.get("bins", RFM_BINS) if isinstance(segments, pd.DataFrame) else RFM_BINS
@@ -664,10 +687,9 @@ def segment_summary(segments: pd.DataFrame, rules: object = None,
     unknown = ~segments["segment_key"].isin(keys).to_numpy()
     fail_rows("rfm segments", "segment_key", segments["segment_key"], unknown,
               f"one of the rule table's segments {keys}")
-    names = {r.key: (r.en if lang == "en" else r.zh) for r in rules}
     g = segments.groupby("segment_key", sort=False)
     out = pd.DataFrame(index=pd.Index(keys, name="segment_key"))
-    out["segment"] = [names[k] for k in keys]
+    out["segment"] = keys
     out["customers"] = g.size().reindex(keys, fill_value=0).astype(np.int64)
     out["share"] = out["customers"] / max(len(segments), 1)
     out["sales"] = g["monetary"].sum().reindex(keys, fill_value=0.0)
@@ -680,7 +702,7 @@ def segment_summary(segments: pd.DataFrame, rules: object = None,
     return out
 
 
-def rfm_grid(scores: pd.DataFrame, rules: object = None, lang: str | None = None) -> pd.DataFrame:
+def rfm_grid(scores: pd.DataFrame, rules: object = None, lang: object = None) -> pd.DataFrame:
     """Customers and value on the R x F grid (every cell, empty ones included).
 
     Parameters
@@ -691,15 +713,15 @@ def rfm_grid(scores: pd.DataFrame, rules: object = None, lang: str | None = None
         A rule table; ``segment`` names a cell when the table gives all of its M levels the
         same segment (as the standard table does), else it is empty. Default: the table
         recorded by :func:`rfm_segments`, else :data:`STANDARD_SEGMENTS`.
-    lang : {"en", "zh"}, optional
-        Language of ``segment``; default the one recorded by :func:`rfm_segments`, else "en".
+    lang : ignored
+        Deprecated (warns): ``segment`` holds keys, translated where they are shown.
 
     Returns
     -------
     DataFrame
         ``bins * bins`` rows ordered by R descending then F ascending: ``r_score``, ``f_score``,
         ``customers``, ``share``, ``monetary`` (mean), ``sales`` (sum of ``monetary``),
-        ``segment``.
+        ``segment`` (a key, or empty).
 
     Examples
     --------
@@ -707,13 +729,11 @@ def rfm_grid(scores: pd.DataFrame, rules: object = None, lang: str | None = None
     ...                    "m_score": [2, 3]})
     >>> g = rfm_grid(sc)
     >>> g.loc[(g.r_score == 5) & (g.f_score == 1), ["customers", "sales", "segment"]].values.tolist()
-    [[2, 12.0, 'New customers']]
+    [[2, 12.0, 'rfm_new']]
     """
     require_columns(scores, [*_SCORE_COLS, "monetary"], table="rfm scores",
                     hint="Compute them with crm_lib.rfm.rfm_scores.")
-    if lang is None:
-        lang = scores.attrs.get("lang", "en")
-    _check_lang(lang)
+    _ignore_lang(lang)
     bins = _check_bins(scores.attrs.get("bins", RFM_BINS))
     r, f, _ = _scores_array(scores, bins)
     money = _numbers(scores, "monetary")
@@ -727,7 +747,7 @@ def rfm_grid(scores: pd.DataFrame, rules: object = None, lang: str | None = None
     out["monetary"] = np.divide(sales, count, out=np.full(len(count), np.nan), where=count > 0)
     out["sales"] = sales
     rules = check_rules(rules if rules is not None else scores.attrs.get("rules"), bins=bins)
-    _, name = _lookup(rules, bins, lang)
+    name = _lookup(rules, bins)
     per_cell = name.reshape(bins * bins, bins)  # (r, f) rows, m columns
     same = (per_cell == per_cell[:, :1]).all(axis=1)
     out["segment"] = pd.array(np.where(same, per_cell[:, 0], ""), dtype="str")

@@ -67,12 +67,12 @@ def test_quality_table_requires_columns():
 
 
 def test_table_escapes_customer_text_and_formats_numbers():
-    df = pd.DataFrame({"name": ["<script>alert(1)</script>", "A & B"], "sales": [1234.5, np.nan],
+    df = pd.DataFrame({"name": ["<script>alert(1)</script>", "A & B"], "sales": [1234.56, np.nan],
                        "orders": [3, 4], "date": pd.to_datetime(["2026-01-02", "2026-03-04"])})
     fig = plots.table(df, lang="en")
     cells = fig.data[0].cells.values
     assert list(cells[0]) == ["&lt;script&gt;alert(1)&lt;/script&gt;", "A &amp; B"]
-    assert list(cells[1]) == ["1,234.50", ""]
+    assert list(cells[1]) == ["¥1,235", ""]  # an amount: the currency, no cents above 100
     assert list(cells[2]) == ["3", "4"]
     assert list(cells[3]) == ["2026-01-02", "2026-03-04"]
     assert "<script>" not in fig.to_json()
@@ -132,7 +132,8 @@ def test_line_one_and_several_measures():
     assert sorted(t.name for t in fig.data) == ["个人客户", "企业客户"]
     fig2 = plots.line(d[d["kind"] == "company"], x="period", y=["sales", "gross_profit"], lang="zh")
     assert [t.name for t in fig2.data] == ["销售额", "毛利"]
-    assert fig2.layout.xaxis.tickformat == "%Y-%m"  # no English month names
+    assert fig2.layout.xaxis.tickformat == "%Y年%-m月"  # no English month names
+    assert plots.line(d, x="period", y="sales", lang="en").layout.xaxis.tickformat == "%Y-%m"
     with pytest.raises(DataError, match="`color` can only split a single `y`"):
         plots.line(d, x="period", y=["sales", "gross_profit"], color="kind")
 
@@ -155,7 +156,8 @@ def test_funnel_and_quadrant_scatter():
 
 def test_every_figure_uses_template():
     d = pd.DataFrame({"kind": ["company"], "sales": [1.0]})
-    assert plots.bar(d, x="kind", y="sales").data[0].marker.color == "#1f5f8b"  # not plotly's default blue
+    free = pd.DataFrame({"region": ["Atlantis"], "sales": [1.0]})
+    assert plots.bar(free, x="region", y="sales").data[0].marker.color == "#1f5f8b"  # not plotly's blue
     for fig in [plots.bar(d, x="kind", y="sales"), plots.table(d), plots.quality_table(QUALITY)]:
         assert isinstance(fig, go.Figure)
         assert fig.layout.template.layout.colorway[0] == "#1f5f8b"

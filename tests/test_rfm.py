@@ -170,20 +170,30 @@ def test_builtin_tables_are_partitions_with_every_segment_reachable(name):
 
 
 def test_standard_table_counts_and_names():
+    from crm_lib.labels import label
+
     assert len({r.key for r in STANDARD_SEGMENTS}) == 11
-    assert [r.en for r in STANDARD_SEGMENTS] == [
+    # the rule table carries keys only; the words are the catalogue's
+    assert [label(r.key) for r in STANDARD_SEGMENTS] == [
         "Champions", "Loyal customers", "Potential loyalists", "New customers", "Promising",
         "Need attention", "About to sleep", "At risk", "Can't lose them", "Hibernating", "Lost"]
-    assert all(r.zh for r in STANDARD_SEGMENTS)
+    assert all(label(r.key, "zh") != r.key for r in STANDARD_SEGMENTS)
+    assert SegmentRule._fields == ("key", "r", "f", "m")
+
+
+def test_old_rule_form_with_names_still_works_and_warns():
+    with pytest.warns(DeprecationWarning, match="Segment names in a rule table are ignored"):
+        old = SegmentRule("top", "Top", "高", (4, 5), (1, 5), (1, 5))
+    assert old == SegmentRule("top", (4, 5), (1, 5), (1, 5))
 
 
 @pytest.mark.parametrize("cell, segment", [
-    ((5, 5, 1), "Champions"), ((5, 4, 5), "Champions"), ((4, 5, 3), "Loyal customers"),
-    ((3, 4, 1), "Loyal customers"), ((5, 2, 2), "Potential loyalists"),
-    ((5, 1, 5), "New customers"), ((4, 1, 1), "Promising"), ((3, 3, 3), "Need attention"),
-    ((3, 1, 4), "About to sleep"), ((2, 4, 2), "At risk"), ((1, 5, 5), "Can't lose them"),
-    ((2, 5, 1), "Can't lose them"), ((2, 2, 2), "Hibernating"), ((1, 1, 1), "Lost"),
-    ((1, 2, 5), "Lost"),
+    ((5, 5, 1), "rfm_champions"), ((5, 4, 5), "rfm_champions"), ((4, 5, 3), "rfm_loyal"),
+    ((3, 4, 1), "rfm_loyal"), ((5, 2, 2), "rfm_potential_loyalists"),
+    ((5, 1, 5), "rfm_new"), ((4, 1, 1), "rfm_promising"), ((3, 3, 3), "rfm_need_attention"),
+    ((3, 1, 4), "rfm_about_to_sleep"), ((2, 4, 2), "rfm_at_risk"), ((1, 5, 5), "rfm_cant_lose"),
+    ((2, 5, 1), "rfm_cant_lose"), ((2, 2, 2), "rfm_hibernating"), ((1, 1, 1), "rfm_lost"),
+    ((1, 2, 5), "rfm_lost"),
 ])
 def test_standard_cells(cell, segment):
     sc = pd.DataFrame([cell], columns=["r_score", "f_score", "m_score"])
@@ -201,10 +211,16 @@ def test_standard_cells(cell, segment):
     ((1, 1, 1), "一般挽留客户", "General win-back"),
 ])
 def test_china_cells_recency_reversed(cell, zh, en):
+    from crm_lib.labels import localize
+
     # r_score 5 = most recent = "high R"
     sc = pd.DataFrame([cell], columns=["r_score", "f_score", "m_score"])
-    assert rfm_segments(sc, "china", lang="zh")["segment"].item() == zh
-    assert rfm_segments(sc, "china", lang="en")["segment"].item() == en
+    seg = rfm_segments(sc, "china")
+    assert seg["segment"].item() == seg["segment_key"].item()  # a key, no language
+    assert localize(seg, "zh", columns=False)["segment"].item() == zh
+    assert localize(seg, "en", columns=False)["segment"].item() == en
+    with pytest.warns(DeprecationWarning, match="`lang` is ignored"):
+        assert rfm_segments(sc, "china", lang="zh")["segment"].item() == seg["segment"].item()
 
 
 def test_china_threshold_is_a_parameter():
@@ -223,11 +239,11 @@ def test_user_rule_table_as_dataframe_roundtrip():
     pd.testing.assert_frame_equal(rfm_segments(sc, table), rfm_segments(sc, "china"),
                                   check_like=True)
     two_boxes = pd.DataFrame({
-        "key": ["recent", "recent", "old"], "en": ["Recent", "Recent", "Old"],
+        "key": ["recent", "recent", "old"], "en": ["Recent", "Recent", "Old"],  # names ignored
         "r_min": [4, 3, 1], "r_max": [5, 3, 2], "f_min": [1, 1, 1], "f_max": [5, 5, 5],
         "m_min": [1, 1, 1], "m_max": [5, 5, 5]})
     got = rfm_segments(sc, two_boxes)
-    assert got["segment"].tolist() == ["Recent", "Old", "Old"]
+    assert got["segment"].tolist() == ["recent", "old", "old"]
     assert got.attrs["segments"] == ["recent", "old"]
 
 
@@ -236,22 +252,19 @@ def test_user_rule_table_errors():
     with pytest.raises(DataError, match=r"10 of the 125 score cells are in no segment "
                                         r"\(R1F1M1, R1F1M2, R1F1M3, R1F1M4, R1F1M5 and 5 more\)"):
         rfm_segments(pd.DataFrame({"r_score": [5], "f_score": [5], "m_score": [5]}), gap)
-    overlap = list(STANDARD_SEGMENTS) + [SegmentRule("extra", "Extra", "额外", (5, 5), (5, 5),
-                                                     (5, 5))]
+    overlap = list(STANDARD_SEGMENTS) + [SegmentRule("extra", (5, 5), (5, 5), (5, 5))]
     with pytest.raises(DataError, match=r"1 score cells are in more than one segment "
                                         r"\(R5F5M5: rfm_champions, extra\)"):
         check_rules(overlap)
     with pytest.raises(DataError, match=r"Rule 0 \('x'\): `f` must be a \(low, high\) pair .* "
                                         r"got \(0, 5\)"):
-        check_rules([SegmentRule("x", "X", "X", (1, 5), (0, 5), (1, 5))])
+        check_rules([SegmentRule("x", (1, 5), (0, 5), (1, 5))])
     with pytest.raises(DataError, match=r"`rules` must be one of \['standard', 'china'\]"):
         check_rules("chinese")
     with pytest.raises(DataError, match=r"Columns 'r_min', 'r_max'.* not found in `rules`"):
         check_rules(pd.DataFrame({"key": ["a"]}))
-    bad_names = [SegmentRule("a", "A", "甲", (1, 2), (1, 5), (1, 5)),
-                 SegmentRule("a", "B", "乙", (3, 5), (1, 5), (1, 5))]
-    with pytest.raises(DataError, match=r"Segment 'a' has two different names"):
-        check_rules(bad_names)
+    with pytest.raises(DataError, match=r"Rule 0 must be \(key, r, f, m\)"):
+        check_rules([("a", (1, 5))])
 
 
 # ---------------------------------------------------------------------- segments, summary
@@ -260,8 +273,8 @@ def test_segment_summary_hand_computed():
     sc = rfm_scores(_summary(
         recency=[1, 2, 300, 400], orders=[9, 8, 1, 1], sales=[100.0, 60.0, 30.0, 10.0],
         ids=["a", "b", "c", "d"]), recency_col="recency_days", bins=2)
-    rules = [SegmentRule("top", "Top", "高", (2, 2), (1, 2), (1, 2)),
-             SegmentRule("rest", "Rest", "低", (1, 1), (1, 2), (1, 2)),
+    rules = [SegmentRule("top", (2, 2), (1, 2), (1, 2)),
+             SegmentRule("rest", (1, 1), (1, 2), (1, 2)),
              ]
     seg = rfm_segments(sc, rules)
     t = segment_summary(seg)
@@ -281,13 +294,13 @@ def test_segment_summary_includes_empty_segments_and_shares_sum_to_one():
     s = _summary(rng.integers(0, 500, n).astype(float).tolist(),
                  rng.integers(1, 20, n).tolist(), rng.gamma(2, 50, n).tolist())
     for name in ("standard", "china"):
-        seg = rfm_segments(rfm_scores(s, recency_col="recency_days"), name, lang="zh")
+        seg = rfm_segments(rfm_scores(s, recency_col="recency_days"), name)
         t = segment_summary(seg)
         assert len(t) == len({r.key for r in RULE_TABLES[name]})
         assert t["customers"].sum() == n
         assert t["share"].sum() == pytest.approx(1.0)
         assert t["sales_share"].sum() == pytest.approx(1.0)
-        assert t["segment"].iloc[0] == RULE_TABLES[name][0].zh
+        assert t["segment"].iloc[0] == RULE_TABLES[name][0].key
         # every customer in exactly one segment
         assert seg["segment_key"].notna().all() and len(seg) == n
 
@@ -301,7 +314,7 @@ def test_rfm_grid():
     assert (g["r_score"].iloc[0], g["f_score"].iloc[0]) == (5, 1)
     diag = g[g["r_score"] == g["f_score"]]
     assert diag["customers"].tolist() == [2, 2, 2, 2, 2]
-    assert g.loc[(g.r_score == 5) & (g.f_score == 5), "segment"].item() == "Champions"
+    assert g.loc[(g.r_score == 5) & (g.f_score == 5), "segment"].item() == "rfm_champions"
     china = rfm_grid(sc, "china")
     assert (china["segment"] == "").all()  # the Chinese map depends on M inside each R x F cell
 
@@ -333,8 +346,6 @@ def test_segment_errors():
     with pytest.raises(DataError, match=r"Column 'r_score' in `rfm scores` must be an integer "
                                         r"score from 1 to 5; 1 row is not \(row 1: 6\)"):
         rfm_segments(pd.DataFrame({"r_score": [5, 6], "f_score": [1, 1], "m_score": [1, 1]}))
-    with pytest.raises(DataError, match=r"`lang` must be one of \['en', 'zh'\], got 'fr'"):
-        rfm_segments(pd.DataFrame({"r_score": [5], "f_score": [1], "m_score": [1]}), lang="fr")
     with pytest.raises(DataError, match=r"Columns 'segment_key', 'recency_days', .* not found in `rfm segments`"):
         segment_summary(pd.DataFrame({"r_score": [5]}))
 
@@ -367,25 +378,27 @@ def test_rules_by_name():
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_plots_draw_the_results(name, lang):
     from crm_lib import plots
+    from crm_lib.labels import label
 
     rng = np.random.default_rng(1)
     n = 120
     sc = rfm_scores(_summary(rng.integers(0, 400, n).astype(float).tolist(),
                              rng.integers(1, 30, n).tolist(), rng.gamma(2, 80, n).tolist()),
                     recency_col="recency_days")
-    seg = rfm_segments(sc, name, lang=lang)
+    seg = rfm_segments(sc, name)
     table = segment_summary(seg)
     fig = plots.rfm_score_bars(score_distribution(sc), lang=lang)
     assert [sum(tr.y) for tr in fig.data] == [n, n, n]
     tm = plots.rfm_segment_treemap(table, lang=lang)
     assert sum(tm.data[0].values) == n
-    assert set(tm.data[0].labels) == set(table.loc[table["customers"] > 0, "segment"])
+    shown = {label(k, lang) for k in table.loc[table["customers"] > 0, "segment"]}
+    assert set(tm.data[0].labels) == shown
     bars = plots.rfm_segment_bars(table, lang=lang)
     assert sum(bars.data[1].x) == pytest.approx(1.0)
     heat = plots.rfm_grid_heatmap(rfm_grid(seg), lang=lang)
     assert np.nansum(np.asarray(heat.data[0].z, dtype=float)) == n
     assert list(heat.data[0].y) == ["5", "4", "3", "2", "1"]
     guide = plots.rfm_segment_guide(rule_table(name), lang=lang)
-    names = [getattr(r, lang) for r in RULE_TABLES[name]]
+    names = [label(r.key, lang) for r in RULE_TABLES[name]]
     assert list(guide.data[0].cells.values[0]) == names
     assert all(v for v in guide.data[0].cells.values[-1])  # an action for every built-in segment

@@ -260,8 +260,8 @@ def test_charts_draw_the_results():
 
     r = sat.satisfaction_by(_surveys(), min_n=4)
     fig = plots.score_bars(r, x="month", score="nps", lang="zh", title="sat_nps_title")
-    assert fig.layout.title.text == "NPS 及其 95% 置信区间"
-    assert list(fig.data[0].x) == ["2026-01", "2026-02"]
+    assert fig.layout.title.text == "按月份的净推荐值（NPS）及其95%置信区间"  # says "by month"
+    assert list(fig.data[0].x) == ["2026年01月", "2026年02月"]
     assert list(fig.data[0].marker.color)[1] == "#c8cdd2"  # February is a small group
     ipa = sat.importance_performance(_factors(), factors=["access", "courtesy"])
     assert plots.ipa_map(ipa, lang="zh").layout.annotations[0].text == "继续保持"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from crm_lib.labels import color_for, date_tickformat
 from crm_lib.plots._common import _prepare, bar, style_figure
 from crm_lib.plots._shared import _t
 
@@ -41,10 +42,14 @@ def card_history(history: pd.DataFrame, *, lang: str = "en",
     data = _prepare(history, ["period", "sales", "gross_profit"], table="history", lang=lang)
     fig = go.Figure([
         go.Bar(x=data["period"].tolist(), y=data["sales"].tolist(),
-               name=_t("sales", lang)),
+               name=_t("sales", lang), marker_color=color_for("sales")),
         go.Scatter(x=data["period"].tolist(), y=data["gross_profit"].tolist(),
-                   name=_t("gross_profit", lang), mode="lines+markers"),
+                   name=_t("gross_profit", lang), mode="lines+markers",
+                   line_color=color_for("gross_profit")),
     ])
+    if pd.api.types.is_datetime64_any_dtype(history["period"].dtype):
+        fig.update_xaxes(tickformat=date_tickformat(lang),
+                         hoverformat=date_tickformat(lang, kind="date"))
     fig.update_layout(xaxis={"title": {"text": _t("period", lang)}},
                       yaxis={"title": {"text": _t("amount", lang)}},
                       legend={"orientation": "h", "y": -0.2}, height=360)

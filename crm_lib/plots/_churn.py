@@ -8,8 +8,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from crm_lib._errors import require_columns
-from crm_lib.labels import localize
-from crm_lib.plots._common import COLORWAY, _text, heatmap, style_figure
+from crm_lib.labels import color_for, format_values, localize
+from crm_lib.plots._common import _text, heatmap, style_figure
 from crm_lib.plots._shared import _note, _t
 
 __all__ = ["churn_note", "reasons_vs_reference", "retention_heatmap", "survival_chart"]
@@ -51,7 +51,8 @@ def reasons_vs_reference(reasons: pd.DataFrame, *, lang: str = "en",
     Returns
     -------
     plotly Figure
-        Horizontal grouped bars, largest share on top.
+        Horizontal grouped bars, largest share on top; each reason's own bar in its fixed
+        colour (the same as in the Pareto and the stacked charts), the reference in grey.
 
     Examples
     --------
@@ -63,11 +64,13 @@ def reasons_vs_reference(reasons: pd.DataFrame, *, lang: str = "en",
     require_columns(reasons, ["reason", "share", "reference_share"], table="reasons")
     data = localize(reasons[["reason", "share", "reference_share"]], lang, columns=False)
     data = data.iloc[::-1]
+    keys = reasons["reason"].iloc[::-1].tolist()
     fig = go.Figure([
         go.Bar(y=[_text(v) for v in data["reason"]], x=data["share"].tolist(), orientation="h",
-               name=_t("share", lang), marker_color=COLORWAY[0]),
+               name=_t("share", lang), marker_color=[color_for(k) for k in keys]),
         go.Bar(y=[_text(v) for v in data["reason"]], x=data["reference_share"].tolist(),
-               orientation="h", name=_t("reference_share", lang), marker_color="#9aa5ad"),
+               orientation="h", name=_t("reference_share", lang),
+               marker_color=color_for("reference_share"), opacity=0.6),
     ])
     fig.update_layout(barmode="group", xaxis={"tickformat": ".0%", "title": {"text": _t("share", lang)}},
                       yaxis={"title": {"text": _t("reason", lang)}},
@@ -76,7 +79,8 @@ def reasons_vs_reference(reasons: pd.DataFrame, *, lang: str = "en",
 
 
 def retention_heatmap(matrix: pd.DataFrame, *, lang: str = "en", max_periods: int | None = 24,
-                      title: str | None = "churn_retention_title") -> go.Figure:
+                      title: str | None = "churn_retention_title", text_size: int = 11
+                      ) -> go.Figure:
     """The retention matrix as a heat map: cohorts down, periods since acquisition across.
 
     Parameters
@@ -85,6 +89,9 @@ def retention_heatmap(matrix: pd.DataFrame, *, lang: str = "en", max_periods: in
         :func:`crm_lib.churn.retention_matrix` (index cohort, columns 0, 1, 2, …).
     max_periods : int, optional
         Show periods 0 to ``max_periods`` only.
+    text_size : int, default 11
+        Font size of the percentages in the cells; the figure is 22 px per cohort tall, so a
+        long history stays readable instead of shrinking the numbers to fit.
 
     Returns
     -------
@@ -100,11 +107,14 @@ def retention_heatmap(matrix: pd.DataFrame, *, lang: str = "en", max_periods: in
     shown = matrix if max_periods is None else matrix.loc[:, [c for c in matrix.columns
                                                              if int(c) <= max_periods]]
     long = shown.copy()
-    long.index = pd.Index(pd.to_datetime(long.index).strftime("%Y-%m"), name="cohort")
+    long.index = pd.Index(format_values(pd.Series(pd.to_datetime(long.index)), "month",
+                                        lang=lang).tolist(), name="cohort")
     long.columns = pd.Index([int(c) for c in long.columns], name="periods_since")
     long = long.stack(future_stack=True).rename("retention_share").reset_index()
-    return heatmap(long, x="periods_since", y="cohort", z="retention_share", lang=lang,
-                   title=title, text_auto=".0%")
+    fig = heatmap(long, x="periods_since", y="cohort", z="retention_share", lang=lang,
+                  title=title, text_auto=".0%", text_size=text_size, row_height=22)
+    fig.update_layout(coloraxis_colorbar={"tickformat": ".0%"})
+    return fig
 
 
 def survival_chart(curves: pd.DataFrame, *, group_col: str | None = None, lang: str = "en",
@@ -133,11 +143,12 @@ def survival_chart(curves: pd.DataFrame, *, group_col: str | None = None, lang: 
     cols = ["survival_time", "survival", "survival_lower", "survival_upper"]
     require_columns(curves, cols + ([group_col] if group_col else []), table="survival curves")
     data = localize(curves, lang, columns=False)
+    keys = list(pd.unique(curves[group_col])) if group_col else [None]
     names = list(pd.unique(data[group_col])) if group_col else [None]
     fig = go.Figure()
     for i, name in enumerate(names):  # one trace pair per group (a handful), not per customer
         part = data if name is None else data[data[group_col] == name]
-        color = COLORWAY[i % len(COLORWAY)]
+        color = color_for(keys[i]) if group_col else color_for("active")
         shown = _text(name) if name is not None else _t("survival", lang)
         fig.add_trace(go.Scatter(
             x=part["survival_time"].tolist() + part["survival_time"].tolist()[::-1],

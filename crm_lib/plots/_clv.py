@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from crm_lib._errors import require_columns
-from crm_lib.labels import has_label, label
+from crm_lib.labels import color_for, format_values, has_label, label
 from crm_lib.plots._common import COLORWAY, _text, style_figure, table
 from crm_lib.plots._shared import _t
 
@@ -38,6 +38,9 @@ def _names(df: pd.DataFrame, label_col: str | None) -> np.ndarray:
     return text.map(_text).to_numpy(dtype=object)
 
 
+_SYMBOLS = {"alpha": "α", "beta": "β", "gamma": "γ"}
+
+
 def clv_param_table(params: pd.DataFrame, *, lang: str = "en",
                     title: str | None = "clv_params_title") -> go.Figure:
     """The fitted parameters with standard errors and 95% bounds.
@@ -61,7 +64,7 @@ def clv_param_table(params: pd.DataFrame, *, lang: str = "en",
     """
     require_columns(params, ["coef", "se", "lower_95", "upper_95"], table="parameters")
     shown = params[["coef", "se", "lower_95", "upper_95"]].map(lambda v: f"{v:.4g}")
-    shown.index = shown.index.rename("parameter")
+    shown.index = pd.Index([_SYMBOLS.get(str(p), str(p)) for p in shown.index], name="parameter")
     return table(shown, lang=lang, title=title, index=True)
 
 
@@ -219,8 +222,9 @@ def clv_by_group_bars(groups: pd.DataFrame, *, by: str, lang: str = "en",
     fig = go.Figure(go.Bar(
         x=[_t(v, lang) if has_label(v) else _text(v) for v in groups[by].astype(str)],
         y=groups["clv_per_customer"],
-        text=[f"{s:.0%}" for s in groups["clv_share"]], textposition="outside",
-        marker_color=COLORWAY[0]))
+        text=format_values(groups["clv_share"].reset_index(drop=True), "percent", lang=lang,
+                           decimals=0).tolist(), textposition="outside",
+        marker_color=[color_for(v) for v in groups[by].astype(str)]))
     fig.update_layout(xaxis_title=_t(by, lang), yaxis_title=_t("clv_per_customer", lang),
                       xaxis_type="category")
     fig = style_figure(fig, lang=lang)
@@ -251,7 +255,7 @@ def clv_cohort_bars(cohorts: pd.DataFrame, *, lang: str = "en",
     """
     require_columns(cohorts, ["cohort", "value_per_customer"], table="cohorts")
     fig = go.Figure()
-    x = cohorts["cohort"].dt.strftime("%Y-%m")
+    x = format_values(cohorts["cohort"], "month", lang=lang)
     fig.add_bar(x=x, y=cohorts["value_per_customer"], name=_t("value_per_customer", lang),
                 marker_color=COLORWAY[0])
     if "predicted_clv_per_customer" in cohorts.columns:
@@ -302,7 +306,7 @@ def clv_replenishment_chart(rep: pd.DataFrame, *, lang: str = "en", label_col: s
     ys = np.column_stack([names, names, gaps]).ravel()
     fig.add_scatter(x=xs, y=ys, mode="lines", line={"color": "#9aa5ad", "width": 6},
                     name=f"{_t('next_purchase_early', lang)} – {_t('next_purchase_late', lang)}")
-    colors = {"overdue": COLORWAY[3], "due": COLORWAY[2], "later": COLORWAY[0]}
+    colors = {"overdue": color_for("lost"), "due": color_for("at_risk"), "later": COLORWAY[0]}
     for status in ("overdue", "due", "later"):
         sel = (rep["status"] == status).to_numpy()
         if sel.any():

@@ -19,7 +19,16 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from crm_lib._errors import DataError, require_columns
-from crm_lib.labels import label, localize
+from crm_lib.labels import (
+    color_for,
+    color_map,
+    column_kind,
+    date_tickformat,
+    format_values,
+    has_label,
+    label,
+    localize,
+)
 
 __all__ = [
     "TEMPLATE", "style_figure", "quality_table", "bar", "pareto", "heatmap", "line", "funnel",
@@ -80,13 +89,47 @@ def _labels(cols: Sequence[str | None], lang: str) -> dict[str, str]:
     return {c: _text(label(c, lang)) for c in cols if c is not None}
 
 
-def _date_ticks(fig: go.Figure, values: pd.Series, axis: str = "x") -> None:
-    """Dates as 2026-10 on the axis (no English month names in a Chinese report)."""
+def _date_ticks(fig: go.Figure, values: pd.Series, axis: str = "x", lang: str = "en") -> None:
+    """Dates as 2026-10 (2026年10月 in Chinese) on the axis: no English month names in a
+    Chinese report."""
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
-        fig.update_layout({f"{axis}axis": {"tickformat": "%Y-%m", "hoverformat": "%Y-%m-%d"}})
+        fig.update_layout({f"{axis}axis": {"tickformat": date_tickformat(lang),
+                                           "hoverformat": date_tickformat(lang, kind="date")}})
 
 
-def style_figure(fig: go.Figure, *, title: str | None = None, lang: str = "en") -> go.Figure:
+def _keys_colors(values: Sequence[object] | pd.Series) -> list[str]:
+    """The fixed colour of each value (a category key), in order."""
+    return [color_for(v) for v in values]
+
+
+def _discrete_map(df: pd.DataFrame, col: str | None, lang: str) -> dict[str, str] | None:
+    """``color_discrete_map`` for a colour column of category keys (text as the chart shows it)."""
+    if col is None or col not in df.columns:
+        return None
+    values = df[col]
+    if not (pd.api.types.is_string_dtype(values.dtype) or values.dtype == object
+            or isinstance(values.dtype, pd.CategoricalDtype)):
+        return None
+    return {_text(k): v for k, v in color_map(pd.unique(values.astype(object)), lang).items()}
+
+
+def _by_text(col: str | None, lang: str) -> str:
+    """The name of a grouping column inside a title ("by region", "按地区")."""
+    if col is None:
+        return ""
+    text = label(col, lang)
+    if lang == "en" and len(text) > 1 and not text[1].isupper():
+        text = text[0].lower() + text[1:]
+    return text
+
+
+def _title(key: str, lang: str, **values: object) -> str:
+    """A catalogue title with its ``{placeholders}`` filled (unused values are ignored)."""
+    return _text(label(key, lang, **values))
+
+
+def style_figure(fig: go.Figure, *, title: str | None = None, lang: str = "en",
+                 **values: object) -> go.Figure:
     """Apply the workbook's template and a catalogue title to a plotly figure.
 
     Parameters
@@ -95,7 +138,9 @@ def style_figure(fig: go.Figure, *, title: str | None = None, lang: str = "en") 
         Drawn by a domain chart function.
     title : str, optional
         Catalogue key of the title (an unknown key shows as written).
-    lang : {"en", "zh"}
+    lang : {"en", "zh", "zh+en"}
+    **values
+        Fill the title's ``{placeholders}`` (e.g. ``by="region"`` for "by {by}").
 
     Returns
     -------
@@ -109,7 +154,7 @@ def style_figure(fig: go.Figure, *, title: str | None = None, lang: str = "en") 
     """
     fig.update_layout(template=TEMPLATE)
     if title is not None:
-        fig.update_layout(title_text=_text(label(title, lang)))
+        fig.update_layout(title_text=_title(title, lang, **values))
     return fig
 
 
@@ -126,10 +171,13 @@ def bar(df: pd.DataFrame, *, x: str, y: str, color: str | None = None, lang: str
         Category and value columns (with ``orientation="h"`` the bars run along x: pass the
         value column as ``x``).
     color : str, optional
-        Column splitting the bars; its values are translated for the legend.
+        Column splitting the bars; its values are translated for the legend and keep their
+        fixed colours (:func:`crm_lib.labels.color_for`). Without it, bars whose categories are
+        known keys (tiers, statuses, reasons) take their own colours.
     lang : {"en", "zh"}
     title : str, optional
-        Catalogue key of the title.
+        Catalogue key of the title; ``{by}`` in it is filled with the name of the category
+        column (``x``, or ``y`` for horizontal bars).
     orientation : {"v", "h"}
     barmode : {"group", "stack", "relative"}
     text_auto : bool or str
@@ -148,9 +196,15 @@ def bar(df: pd.DataFrame, *, x: str, y: str, color: str | None = None, lang: str
     cols = [x, y, color]
     data = _prepare(df, cols, table="bar chart data", lang=lang)
     fig = px.bar(data, x=x, y=y, color=color, orientation=orientation, barmode=barmode,
-                 labels=_labels(cols, lang), text_auto=text_auto, template=TEMPLATE)
-    _date_ticks(fig, data[x] if orientation == "v" else data[y], axis="x" if orientation == "v" else "y")
-    return style_figure(fig, title=title, lang=lang)
+                 labels=_labels(cols, lang), text_auto=text_auto, template=TEMPLATE,
+                 color_discrete_map=_discrete_map(df, color, lang))
+    cat = x if orientation == "v" else y
+    if color is None and (pd.api.types.is_string_dtype(df[cat].dtype) or df[cat].dtype == object) \
+            and len(df) and all(has_label(v) for v in df[cat]):
+        fig.update_traces(marker_color=_keys_colors(df[cat].tolist()))
+    _date_ticks(fig, data[x] if orientation == "v" else data[y], axis="x" if orientation == "v" else "y",
+                lang=lang)
+    return style_figure(fig, title=title, lang=lang, by=_by_text(cat, lang))
 
 
 def pareto(df: pd.DataFrame, *, x: str, y: str, lang: str = "en", title: str | None = None) -> go.Figure:
@@ -177,12 +231,13 @@ def pareto(df: pd.DataFrame, *, x: str, y: str, lang: str = "en", title: str | N
     >>> list(fig.data[0].x), list(fig.data[1].y)
     (['b', 'a'], [0.75, 1.0])
     """
-    data = _prepare(df, [x, y], table="pareto chart data", lang=lang)
-    data = data.sort_values(y, ascending=False, kind="stable")
+    order = df[y].sort_values(ascending=False, kind="stable").index
+    data = _prepare(df, [x, y], table="pareto chart data", lang=lang).loc[order]
     total = data[y].sum()
     cum = data[y].cumsum() / total if total else data[y] * np.nan
     fig = go.Figure([
-        go.Bar(x=data[x].tolist(), y=data[y].tolist(), name=_text(label(y, lang))),
+        go.Bar(x=data[x].tolist(), y=data[y].tolist(), name=_text(label(y, lang)),
+               marker_color=_keys_colors(df.loc[order, x].tolist())),
         go.Scatter(x=data[x].tolist(), y=cum.tolist(), name=_text(label("cumulative_share", lang)),
                    yaxis="y2", mode="lines+markers"),
     ])
@@ -193,11 +248,12 @@ def pareto(df: pd.DataFrame, *, x: str, y: str, lang: str = "en", title: str | N
                 "side": "right", "range": [0, 1.05], "tickformat": ".0%", "showgrid": False},
         legend={"orientation": "h", "y": -0.2},
     )
-    return style_figure(fig, title=title, lang=lang)
+    return style_figure(fig, title=title, lang=lang, by=_by_text(x, lang))
 
 
 def heatmap(df: pd.DataFrame, *, x: str, y: str, z: str, lang: str = "en", title: str | None = None,
-            text_auto: bool | str = True, color_continuous_scale: str = "Blues") -> go.Figure:
+            text_auto: bool | str = True, color_continuous_scale: str = "Blues",
+            text_size: int = 12, row_height: int | None = None) -> go.Figure:
     """Heat map of ``z`` over the grid ``x`` × ``y`` (long format in, one row per cell).
 
     Parameters
@@ -212,6 +268,10 @@ def heatmap(df: pd.DataFrame, *, x: str, y: str, z: str, lang: str = "en", title
     text_auto : bool or str
         Print the values in the cells (a d3 format such as ``".0f"``).
     color_continuous_scale : str
+    text_size : int, default 12
+        Font size of the cell values (plotly shrinks them to fit otherwise).
+    row_height : int, optional
+        Pixels per row: the figure grows with the rows so the values stay readable.
 
     Returns
     -------
@@ -237,6 +297,10 @@ def heatmap(df: pd.DataFrame, *, x: str, y: str, z: str, lang: str = "en", title
                                            "color": _text(label(z, lang))})
     fig.update_xaxes(type="category")
     fig.update_yaxes(type="category")
+    if text_auto:
+        fig.update_traces(textfont={"size": text_size})
+    if row_height:
+        fig.update_layout(height=max(360, 140 + row_height * grid.shape[0]))
     return style_figure(fig, title=title, lang=lang)
 
 
@@ -276,14 +340,16 @@ def line(df: pd.DataFrame, *, x: str, y: str | Sequence[str], color: str | None 
     data = _prepare(df, [x, *ys, color], table="line chart data", lang=lang)
     if len(ys) == 1:
         fig = px.line(data, x=x, y=ys[0], color=color, markers=markers,
-                      labels=_labels([x, ys[0], color], lang), template=TEMPLATE)
+                      labels=_labels([x, ys[0], color], lang), template=TEMPLATE,
+                      color_discrete_map=_discrete_map(df, color, lang))
     else:
         long = data.melt(id_vars=[x], value_vars=ys, var_name="measure", value_name="value")
         long["measure"] = long["measure"].map({c: _text(label(c, lang)) for c in ys})
         fig = px.line(long, x=x, y="value", color="measure", markers=markers,
                       labels={x: _text(label(x, lang)), "value": _text(label("value", lang)),
-                              "measure": ""}, template=TEMPLATE)
-    _date_ticks(fig, data[x])
+                              "measure": ""}, template=TEMPLATE,
+                      color_discrete_map={_text(label(c, lang)): color_for(c) for c in ys})
+    _date_ticks(fig, data[x], lang=lang)
     return style_figure(fig, title=title, lang=lang)
 
 
@@ -359,7 +425,8 @@ def quadrant_scatter(df: pd.DataFrame, *, x: str, y: str, text: str | None = Non
     xs = float(data[x].median()) if x_split is None else float(x_split)
     ys_ = float(data[y].median()) if y_split is None else float(y_split)
     fig = px.scatter(data, x=x, y=y, color=color, size=size, hover_name=text,
-                     labels=_labels([x, y, text, color, size], lang), template=TEMPLATE)
+                     labels=_labels([x, y, text, color, size], lang), template=TEMPLATE,
+                     color_discrete_map=_discrete_map(df, color, lang))
     fig.add_vline(x=xs, line_dash="dash", line_color="#888")
     fig.add_hline(y=ys_, line_dash="dash", line_color="#888")
     corners = {"high_high": (0.99, 0.99, "right", "top"), "high_low": (0.99, 0.01, "right", "bottom"),
@@ -371,31 +438,28 @@ def quadrant_scatter(df: pd.DataFrame, *, x: str, y: str, text: str | None = Non
     return style_figure(fig, title=title, lang=lang)
 
 
-def _display_strings(df: pd.DataFrame) -> pd.DataFrame:
-    """Readable, escaped cell texts: thousands separators, dates without midnight, blanks for NA."""
+def _display_strings(df: pd.DataFrame, *, lang: str = "en", currency: str | None = None,
+                     kinds: Mapping[str, str] | None = None, headers: Sequence[str] | None = None
+                     ) -> pd.DataFrame:
+    """Readable, escaped cell texts, each column written by its kind
+    (:func:`crm_lib.labels.format_values`): integers as integers, shares as percentages,
+    amounts in the currency, dates in the language; blanks for missing values."""
+    kinds = dict(kinds or {})
     out = {}
     for pos in range(df.shape[1]):
-        s = df.iloc[:, pos]
-        if pd.api.types.is_bool_dtype(s.dtype):
-            text = s.map({True: "✓", False: ""})
-        elif pd.api.types.is_integer_dtype(s.dtype):
-            text = s.map("{:,}".format)
-        elif pd.api.types.is_float_dtype(s.dtype):
-            integral = bool(np.all(np.isclose(s.dropna() % 1, 0))) and s.abs().max(skipna=True) > 100
-            text = s.map(("{:,.0f}" if integral else "{:,.2f}").format)
-        elif pd.api.types.is_datetime64_any_dtype(s.dtype):
-            has_time = bool((s.dropna() != s.dropna().dt.normalize()).any())
-            text = s.dt.strftime("%Y-%m-%d %H:%M" if has_time else "%Y-%m-%d")
-        else:
-            text = s.astype(str)
-        out[pos] = text.where(s.notna(), "").map(_text)
+        s = df.iloc[:, pos].reset_index(drop=True)
+        name = df.columns[pos]
+        kind = kinds.get(name) or column_kind(name, s)
+        out[pos] = format_values(s, kind, lang=lang, currency=currency).map(_text)
     frame = pd.DataFrame(out)
-    frame.columns = [_text(c) for c in df.columns]
+    names = headers if headers is not None else df.columns
+    frame.columns = [_text(c) for c in names]
     return frame
 
 
 def table(df: pd.DataFrame, *, lang: str = "en", title: str | None = None, max_rows: int = 50,
-          index: bool | None = None, fill_colors: Sequence[str] | None = None) -> go.Figure:
+          index: bool | None = None, fill_colors: Sequence[str] | None = None,
+          currency: str | None = None, kinds: Mapping[str, str] | None = None) -> go.Figure:
     """A plotly table: headers and category values from the catalogue, data text escaped.
 
     Parameters
@@ -411,16 +475,23 @@ def table(df: pd.DataFrame, *, lang: str = "en", title: str | None = None, max_r
         Show the index as the first column(s); by default when it is named.
     fill_colors : sequence of str, optional
         One background colour per row.
+    currency : str, optional
+        Currency of the amount columns (default :data:`crm_lib.labels.DEFAULT_CURRENCY`).
+    kinds : mapping, optional
+        ``{column: kind}`` overriding :func:`crm_lib.labels.column_kind`.
 
     Returns
     -------
     plotly Figure
+        Each column written by its kind: counts as integers, shares as percentages, amounts
+        with the currency, dates in the language. (:func:`crm_lib.tables.render` gives the same
+        table as HTML, which prints and wraps better.)
 
     Examples
     --------
-    >>> fig = table(pd.DataFrame({"name": ["<b>x</b>"], "sales": [1234.5]}))
+    >>> fig = table(pd.DataFrame({"name": ["<b>x</b>"], "sales": [1234.6], "customers": [12.0]}))
     >>> fig.data[0].header.values, fig.data[0].cells.values
-    (('Name', 'Sales'), (['&lt;b&gt;x&lt;/b&gt;'], ['1,234.50']))
+    (('Name', 'Sales', 'Customers'), (['&lt;b&gt;x&lt;/b&gt;'], ['¥1,235'], ['12']))
     """
     if max_rows < 1:
         raise DataError(f"`max_rows` must be at least 1, got {max_rows}.")
@@ -430,8 +501,10 @@ def table(df: pd.DataFrame, *, lang: str = "en", title: str | None = None, max_r
         index = any(n is not None for n in df.index.names)
     shown = df.reset_index() if index else df
     extra = len(shown) - max_rows
-    shown = localize(shown.head(max_rows), lang)
-    cells = _display_strings(shown)
+    head = shown.head(max_rows)
+    translated = localize(head, lang)
+    cells = _display_strings(localize(head, lang, columns=False), lang=lang, currency=currency,
+                             kinds=kinds, headers=list(translated.columns))
     if extra > 0:
         cells = pd.concat([cells, pd.DataFrame([[_text(label("more_rows", lang, n=f"{extra:,}"))]
                                                 + [""] * (cells.shape[1] - 1)], columns=cells.columns)])
@@ -483,6 +556,10 @@ def quality_table(quality: pd.DataFrame, *, lang: str = "en", title: str | None 
     ordered = quality.assign(_rank=rank).sort_values(["_rank", "rows"], ascending=[True, False],
                                                      kind="stable")[cols]
     colors = ordered["severity"].map(dict(SEVERITY_COLORS)).fillna("white").tolist()
+    # the examples start "rows 4, 17: ..." (the data layer's wording): the word in the language
+    word = {"rows": label("examples_rows", lang), "row": label("examples_row", lang)}
+    ordered = ordered.assign(examples=ordered["examples"].astype("str").str.replace(
+        r"^(rows?) ", lambda m: word[m.group(1)] + " ", regex=True))
     return table(ordered.reset_index(drop=True), lang=lang, title=title, max_rows=max_rows,
                  index=False, fill_colors=colors)
 

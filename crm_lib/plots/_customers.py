@@ -11,8 +11,14 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from crm_lib._errors import require_columns
-from crm_lib.labels import label, localize
-from crm_lib.plots._common import _escape_frame, _text, quadrant_scatter, style_figure
+from crm_lib.labels import color_for, date_tickformat, label, localize
+from crm_lib.plots._common import (
+    _discrete_map,
+    _escape_frame,
+    _text,
+    quadrant_scatter,
+    style_figure,
+)
 from crm_lib.plots._shared import _t
 
 __all__ = [
@@ -62,8 +68,9 @@ def composition_bars(
     groups = [_text(v) for v in localize(comp[[by]], lang, columns=False)[by].astype(str)]
     fig = go.Figure([
         go.Bar(x=groups, y=comp["customer_share"].tolist(), name=_t("customer_share", lang),
-               texttemplate="%{y:.0%}"),
-        go.Bar(x=groups, y=comp[share].tolist(), name=_t(share, lang), texttemplate="%{y:.0%}"),
+               texttemplate="%{y:.0%}", marker_color=color_for("customer_share")),
+        go.Bar(x=groups, y=comp[share].tolist(), name=_t(share, lang), texttemplate="%{y:.0%}",
+               marker_color=color_for(share)),
     ])
     fig.update_layout(barmode="group", yaxis={"tickformat": ".0%"},
                       xaxis={"title": {"text": _t(by, lang)}, "type": "category"})
@@ -108,7 +115,10 @@ def composition_sunburst(
                     hint="Pass the result of crm_lib.customers.composition.")
     data = _escape_frame(localize(comp[[*cols, value]], lang, columns=False))
     data[value] = data[value].clip(lower=0)
-    fig = px.sunburst(data, path=cols, values=value)
+    fig = px.sunburst(data, path=cols, values=value, color=cols[0],
+                      color_discrete_map=_discrete_map(comp, cols[0], lang))
+    fig.update_traces(hovertemplate=f"%{{label}}<br>{_t(value, lang)}: %{{value:,.0f}}"
+                      "<extra></extra>")
     style_figure(fig, lang=lang)
     if title:
         by = " / ".join(label(c, lang) for c in cols)
@@ -157,6 +167,8 @@ def trading_lines(
     fig = px.line(data, x="period", y=value, color=customer_col, markers=True,
                   labels={"period": _t("period", lang), value: _t(value, lang),
                           customer_col: _t(customer_col, lang)})
+    fig.update_layout(xaxis={"tickformat": date_tickformat(lang),
+                             "hoverformat": date_tickformat(lang, kind="date")})
     style_figure(fig, lang=lang)
     if title:
         fig.update_layout(title_text=_t(title, lang, period=label(period, lang)))
@@ -199,7 +211,7 @@ def whale_curve(
     xs = [(i + 1) / n for i in range(n)] if n else []
     fig = go.Figure(go.Scattergl(
         x=xs, y=cum.tolist(), mode="lines", name=_t("net_profit", lang),
-        line={"color": "#1f5f8b", "width": 2},
+        line={"color": color_for("gross_profit"), "width": 2},
     ))
     fig.add_hline(y=1.0, line_dash="dash", line_color="#888")
     fig.update_layout(
@@ -238,8 +250,10 @@ def cross_sell_bars(
     yes = candidates.loc[cand, "categories"].value_counts().sort_index()
     no = candidates.loc[~cand, "categories"].value_counts().sort_index()
     fig = go.Figure([
-        go.Bar(x=yes.index.tolist(), y=yes.tolist(), name=_t("candidate", lang)),
-        go.Bar(x=no.index.tolist(), y=no.tolist(), name=_t("other", lang)),
+        go.Bar(x=yes.index.tolist(), y=yes.tolist(), name=_t("candidate", lang),
+               marker_color=color_for("grow")),
+        go.Bar(x=no.index.tolist(), y=no.tolist(), name=_t("other", lang),
+               marker_color=color_for("customer_share")),
     ])
     fig.update_layout(barmode="stack", xaxis={"title": {"text": _t("categories", lang)},
                                               "dtick": 1},

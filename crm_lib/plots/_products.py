@@ -11,7 +11,8 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from crm_lib._errors import require_columns
-from crm_lib.plots._common import _labels, _prepare, quadrant_scatter, style_figure
+from crm_lib.labels import color_for
+from crm_lib.plots._common import _discrete_map, _labels, _prepare, quadrant_scatter, style_figure
 from crm_lib.plots._shared import _t
 
 __all__ = ["category_margin_bars", "cross_ratio_scatter", "product_mix_bars"]
@@ -93,10 +94,12 @@ def category_margin_bars(category_table: pd.DataFrame, *, lang: str = "en",
                     table="category_table", lang=lang)
     x = data["category"].tolist()
     fig = go.Figure([
-        go.Bar(x=x, y=data["sales"].tolist(), name=_t("sales", lang)),
-        go.Bar(x=x, y=data["gross_profit"].tolist(), name=_t("gross_profit", lang)),
+        go.Bar(x=x, y=data["sales"].tolist(), name=_t("sales", lang),
+               marker_color=color_for("sales")),
+        go.Bar(x=x, y=data["gross_profit"].tolist(), name=_t("gross_profit", lang),
+               marker_color=color_for("gross_profit")),
         go.Scatter(x=x, y=data["gross_margin"].tolist(), name=_t("gross_margin", lang),
-                   yaxis="y2", mode="lines+markers"),
+                   yaxis="y2", mode="lines+markers", line_color=color_for("gross_margin")),
     ])
     fig.update_layout(
         barmode="group",
@@ -143,7 +146,8 @@ def product_mix_bars(mix: pd.DataFrame, *, lang: str = "en",
     fig = px.bar(data, x="share_of_customer_sales", y="customer_id", color="category",
                  orientation="h", hover_data={"gross_margin": ":.1%", "sales": ":,.0f"},
                  labels=_labels(cols, lang),
-                 category_orders={"customer_id": order})
+                 category_orders={"customer_id": order},
+                 color_discrete_map=_discrete_map(mix, "category", lang))
     per_customer = data.drop_duplicates("customer_id")
     fig.add_trace(go.Scatter(
         x=np.full(len(per_customer), 1.02), y=per_customer["customer_id"].tolist(),

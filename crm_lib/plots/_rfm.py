@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from crm_lib._errors import DataError, require_columns
-from crm_lib.labels import has_label, label
+from crm_lib.labels import color_for, has_label, label
 from crm_lib.plots._common import _text, style_figure, table
 from crm_lib.plots._shared import _t
 
@@ -22,6 +22,11 @@ __all__ = [
 ]
 
 _MEASURE_COLORS = {"r_score": "#1f5f8b", "f_score": "#e07b39", "m_score": "#3a9d5d"}
+
+
+def _segment_names(values: pd.Series, lang: str) -> list[str]:
+    """Segment keys as the reader's words (a value that is not a catalogue key as written)."""
+    return [_text(label(v, lang)) if has_label(v) else _text(v) for v in values.astype(str)]
 
 
 def rfm_score_bars(dist: pd.DataFrame, *, lang: str = "en",
@@ -94,7 +99,7 @@ def rfm_segment_treemap(summary: pd.DataFrame, *, lang: str = "en",
     data = summary.loc[summary["customers"] > 0]
     if data.empty:
         raise DataError("The segment summary has no customers to draw.")
-    names = [_text(v) for v in data["segment"].astype(str)]
+    names = _segment_names(data["segment"], lang)
     fig = go.Figure(go.Treemap(
         labels=names, parents=[""] * len(names), values=data["customers"].tolist(),
         marker={"colors": data["sales_share"].tolist(), "colorscale": "Blues",
@@ -134,9 +139,9 @@ def rfm_segment_bars(summary: pd.DataFrame, *, lang: str = "en",
     """
     require_columns(summary, ["segment", "share", "sales_share"], table="segment summary",
                     hint="Pass the result of crm_lib.rfm.segment_summary.")
-    names = [_text(v) for v in summary["segment"].astype(str)][::-1]
+    names = _segment_names(summary["segment"], lang)[::-1]
     fig = go.Figure()
-    for col, color in (("share", "#9aa5ad"), ("sales_share", "#1f5f8b")):
+    for col, color in (("share", color_for("customer_share")), ("sales_share", color_for("sales_share"))):
         key = "customer_share" if col == "share" else col
         fig.add_trace(go.Bar(y=names, x=summary[col].tolist()[::-1], orientation="h",
                              name=_t(key, lang), marker_color=color,
@@ -184,8 +189,11 @@ def rfm_grid_heatmap(grid: pd.DataFrame, *, z: str = "customers", lang: str = "e
     values = wide.to_numpy(dtype=float)
     text = np.where(np.isnan(values), "", np.vectorize(
         lambda v: fmt.format(v) if not np.isnan(v) else "")(values))
+    seg_keys = seg.fillna("").to_numpy().astype(str)
+    seg_names = np.array(_segment_names(pd.Series(seg_keys.ravel()), lang), dtype=object)
+    seg_names[seg_keys.ravel() == ""] = ""
     text = np.char.add(np.char.add(text.astype(str), "<br>"),
-                       np.vectorize(_text)(seg.fillna("").to_numpy().astype(str)))
+                       seg_names.reshape(seg_keys.shape).astype(str))
     fig = go.Figure(go.Heatmap(
         z=values, x=[str(f) for f in fs], y=[str(r) for r in rs], text=text,
         texttemplate="%{text}", colorscale="Blues",
@@ -208,8 +216,9 @@ def rfm_segment_guide(rules: pd.DataFrame, *, lang: str = "en",
     Parameters
     ----------
     rules : DataFrame
-        :func:`crm_lib.rfm.rule_table`. Descriptions and actions come from the catalogue keys
-        ``<key>_desc`` and ``<key>_action`` (blank for a segment the catalogue does not know).
+        :func:`crm_lib.rfm.rule_table`. Names, descriptions and actions come from the catalogue
+        keys ``<key>``, ``<key>_desc`` and ``<key>_action`` (the key itself, and blanks, for a
+        segment the catalogue does not know).
     lang : {"en", "zh"}
     title : str, optional
 
@@ -224,12 +233,11 @@ def rfm_segment_guide(rules: pd.DataFrame, *, lang: str = "en",
     >>> fig.data[0].cells.values[0][0]
     '重要价值客户'
     """
-    require_columns(rules, ["key", "en", "zh", "r_min", "r_max", "f_min", "f_max", "m_min",
-                            "m_max"], table="rule table",
-                    hint="Pass the result of crm_lib.rfm.rule_table.")
+    require_columns(rules, ["key", "r_min", "r_max", "f_min", "f_max", "m_min", "m_max"],
+                    table="rule table", hint="Pass the result of crm_lib.rfm.rule_table.")
     keys = rules["key"].astype(str).tolist()
     shown = pd.DataFrame({
-        "segment": rules[lang].astype(str).tolist(),
+        "segment": [label(k, lang) for k in keys],
         "rfm_r_range": _range(rules["r_min"], rules["r_max"]),
         "rfm_f_range": _range(rules["f_min"], rules["f_max"]),
         "rfm_m_range": _range(rules["m_min"], rules["m_max"]),

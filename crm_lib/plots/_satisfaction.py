@@ -11,8 +11,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from crm_lib._errors import require_columns
-from crm_lib.labels import localize
-from crm_lib.plots._common import COLORWAY, _text, quadrant_scatter, style_figure
+from crm_lib.labels import color_for, format_values, localize
+from crm_lib.plots._common import COLORWAY, _by_text, _text, quadrant_scatter, style_figure
 from crm_lib.plots._shared import _note, _t
 
 __all__ = ["IPA_LABELS", "gap_bars", "ipa_map", "satisfaction_note", "score_bars"]
@@ -59,6 +59,9 @@ def score_bars(df: pd.DataFrame, *, x: str, score: str = "nps", lower: str | Non
         Bool column marking groups too small to read (drawn grey).
     percent : bool
         Format the axis as a percentage of 1 (for shares such as a churn rate).
+    title : str, optional
+        Catalogue key of the title; ``{by}`` in it is filled with the name of ``x`` ("NPS by
+        region"), so the charts of one score by month, tier, region and rep are told apart.
 
     Returns
     -------
@@ -78,7 +81,7 @@ def score_bars(df: pd.DataFrame, *, x: str, score: str = "nps", lower: str | Non
     require_columns(df, cols, table="score data")
     data = localize(df[cols], lang, columns=False)
     if pd.api.types.is_datetime64_any_dtype(data[x]):
-        xs = data[x].dt.strftime("%Y-%m").tolist()
+        xs = format_values(data[x], "month", lang=lang).tolist()
     else:
         xs = [_text(v) for v in data[x].astype(str)]
     flag = data[small].fillna(True).astype(bool).to_numpy() if len(cols) > 4 else np.zeros(len(data), bool)
@@ -91,7 +94,7 @@ def score_bars(df: pd.DataFrame, *, x: str, score: str = "nps", lower: str | Non
     fig.update_layout(xaxis={"title": {"text": _t(x, lang)}, "type": "category"},
                       yaxis={"title": {"text": _t(score, lang)},
                              "tickformat": ".0%" if percent else None})
-    return style_figure(fig, title=title, lang=lang)
+    return style_figure(fig, title=title, lang=lang, by=_by_text(x, lang))
 
 
 def gap_bars(gaps: pd.DataFrame, *, lang: str = "en", title: str | None = "sat_gaps_title") -> go.Figure:
@@ -121,7 +124,7 @@ def gap_bars(gaps: pd.DataFrame, *, lang: str = "en", title: str | None = "sat_g
     val = data["quality_gap"].astype(float)
     fig = go.Figure(go.Bar(
         y=[_text(v) for v in data["factor"]], x=val.tolist(), orientation="h",
-        marker={"color": ["#c0392b" if v < 0 else "#3a9d5d" for v in val]},
+        marker={"color": [color_for("missed") if v < 0 else color_for("met") for v in val]},
         error_x={"type": "data", "array": (data["quality_gap_upper"] - val).tolist(),
                  "arrayminus": (val - data["quality_gap_lower"]).tolist(), "color": "#555"}))
     fig.add_vline(x=0, line_color="#888")

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from crm_lib._errors import DataError, require_columns, require_one_of
-from crm_lib.labels import LANGS, label
+from crm_lib.labels import LANGS, color_for, format_values, label
 from crm_lib.plots._common import style_figure
 from crm_lib.plots._shared import _t
 from crm_lib.tiering import CRITERIA_SEPARATOR, KEY_ACCOUNT_CRITERIA
@@ -23,11 +24,12 @@ __all__ = [
     "migration_sankey",
     "key_account_bars",
     "localize_criteria",
+    "criteria_text",
     "service_level_bars",
 ]
 
-CLASS_COLORS = {"A": "#1f5f8b", "B": "#e07b39", "C": "#9aa5ad"}
-TIER_COLORS = ("#1f5f8b", "#3a9d5d", "#e07b39", "#9aa5ad", "#8e6bb8", "#c0392b")
+CLASS_COLORS = {c: color_for(c) for c in ("A", "B", "C")}
+"""The ABC classes' colours (from :data:`crm_lib.labels.CATEGORY_COLORS`)."""
 
 
 def abc_pareto(
@@ -158,6 +160,8 @@ def pyramid_chart(
     Returns
     -------
     plotly Figure
+        Each tier in its fixed colour; the label sits inside a band when it fits and beside it
+        otherwise, never clipped at the edge of the chart.
 
     Examples
     --------
@@ -170,16 +174,18 @@ def pyramid_chart(
     require_columns(tiers, ["customers", share], table="tier summary",
                     hint="Pass the result of crm_lib.tiering.tier_summary.")
     names = [_t(str(t), lang) for t in tiers.index]
-    text = [
-        f"{n:,} · {s:.0%} {_t(value_col, lang)}"
-        for n, s in zip(tiers["customers"].tolist(), tiers[share].fillna(0).tolist(), strict=True)
-    ]
+    counts = format_values(tiers["customers"].reset_index(drop=True), "integer", lang=lang)
+    shares = format_values(tiers[share].fillna(0).reset_index(drop=True), "percent", lang=lang,
+                           decimals=0)
+    text = [f"{n} · {s} {_t(value_col, lang)}" for n, s in zip(counts, shares, strict=True)]
+    colors = [color_for(t) for t in tiers.index]
     fig = go.Figure(go.Funnel(
-        y=names, x=tiers["customers"].tolist(), text=text, textinfo="text", textposition="outside",
-        marker={"color": list(TIER_COLORS[: len(names)])},
-        connector={"visible": False},
+        y=names, x=tiers["customers"].tolist(), text=text, textinfo="text", textposition="auto",
+        insidetextanchor="middle", marker={"color": colors}, connector={"visible": False},
+        cliponaxis=False, constraintext="none",
     ))
-    fig.update_layout(yaxis={"title": {"text": _t("tier", lang)}})
+    fig.update_layout(yaxis={"title": {"text": _t("tier", lang)}},
+                      margin={"l": 90, "r": 160, "t": 60, "b": 40})
     return style_figure(fig, title=title, lang=lang)
 
 
@@ -250,8 +256,7 @@ def migration_sankey(
     src = [before[b] for b, _ in long.index]
     dst = [after[a] for _, a in long.index]
     node_labels = [_t(str(t), lang) for t in matrix.index] + [_t(str(t), lang) for t in matrix.columns]
-    colors = [TIER_COLORS[i % len(TIER_COLORS)] for i in range(n)]
-    colors += [TIER_COLORS[i % len(TIER_COLORS)] for i in range(len(matrix.columns))]
+    colors = [color_for(t) for t in matrix.index] + [color_for(t) for t in matrix.columns]
     fig = go.Figure(go.Sankey(
         node={"label": node_labels, "color": colors, "pad": 12},
         link={"source": src, "target": dst, "value": [int(v) for v in long.tolist()]},
@@ -301,6 +306,51 @@ def key_account_bars(
     return style_figure(fig, title=title, lang=lang)
 
 
+def criteria_text(
+    accounts: pd.DataFrame,
+    *,
+    lang: str = "en",
+    criteria: Sequence[str] = KEY_ACCOUNT_CRITERIA,
+) -> pd.Series:
+    """The key-account criteria each customer meets, written out, from the flag columns.
+
+    :func:`crm_lib.tiering.key_accounts` has one boolean column per criterion; this joins the
+    names of the true ones in the report language (``criteria_separator``: ``", "`` / ``"、"``),
+    with no string to split.
+
+    Parameters
+    ----------
+    accounts : DataFrame
+        With one boolean column per criterion.
+    lang : {"en", "zh", "zh+en"}
+    criteria : sequence of str, default :data:`crm_lib.tiering.KEY_ACCOUNT_CRITERIA`
+
+    Returns
+    -------
+    Series
+        Text per row, same index ("" for a customer meeting none).
+
+    Examples
+    --------
+    >>> ka = pd.DataFrame({"profit_leader": [True, False], "target_critical": [False, False],
+    ...                    "growth_room": [False, False], "loss_impact": [True, False],
+    ...                    "time_intensive": [False, False]})
+    >>> criteria_text(ka, lang="zh").tolist()
+    ['主要利润贡献者、流失影响严重', '']
+    """
+    require_one_of("lang", lang, LANGS)
+    crit = list(criteria)
+    require_columns(accounts, crit, table="key accounts",
+                    hint="Pass the result of crm_lib.tiering.key_accounts.")
+    sep = label("criteria_separator", lang)
+    text = pd.Series("", index=accounts.index, dtype=object)
+    for c in crit:  # a loop over the five criteria, not over customers
+        part = np.where(accounts[c].fillna(False).astype(bool).to_numpy(),
+                        label(c, lang) + sep, "")
+        text = text + part
+    return text.str.removesuffix(sep).astype("str")
+
+
 def localize_criteria(
     accounts: pd.DataFrame,
     *,
@@ -345,6 +395,10 @@ def localize_criteria(
         raise DataError(f"`accounts` must be a pandas DataFrame, got {type(accounts).__name__}.")
     require_columns(accounts, [criteria_col], table="key accounts",
                     hint="Pass the result of crm_lib.tiering.key_accounts.")
+    if criteria_col == "criteria" and all(c in accounts.columns for c in KEY_ACCOUNT_CRITERIA):
+        out = accounts.copy()  # the flags are there: write the text from them, split nothing
+        out[criteria_col] = criteria_text(accounts, lang=lang)
+        return out
     col = accounts[criteria_col]
     sep = label("criteria_separator", lang)
     split_on = CRITERIA_SEPARATOR.strip()
@@ -394,7 +448,7 @@ def service_level_bars(
                     hint="Pass the result of crm_lib.tiering.service_levels.")
     groups = [_t(str(g), lang) for g in levels.index]
     met = levels["met"].astype("object")
-    colors = ["#3a9d5d" if m is True else "#c0392b" if m is False else "#9aa5ad"
+    colors = [color_for("met") if m is True else color_for("missed") if m is False else "#9aa5ad"
               for m in met.tolist()]
     fig = go.Figure([
         go.Bar(x=groups, y=levels["service_level"].tolist(), name=_t("service_level", lang),
