@@ -17,12 +17,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import integrate, special, stats
 
-from crm_lib import clv
 from crm_lib._errors import DataError, DataWarning
 from crm_lib.clv import (
     BetaGeo,
     GammaGamma,
     NotFittedError,
+    _bgnbd,
+    _gammagamma,
     clv_by,
     clv_settings,
     cohort_clv,
@@ -282,7 +283,7 @@ def test_fit_reaches_the_maximum_of_the_likelihood(fitted, sim):
     bg, _ = fitted
     best = bg.log_likelihood(sim).sum()
     assert best == pytest.approx(bg.log_likelihood_, rel=1e-12)
-    for name in clv._BG_NAMES:
+    for name in _bgnbd._BG_NAMES:
         for f in (0.999, 1.001):
             p = dict(bg.params_)
             p[name] *= f
@@ -292,7 +293,7 @@ def test_fit_reaches_the_maximum_of_the_likelihood(fitted, sim):
 def test_standard_errors_match_the_observed_information(fitted, sim):
     # finite differences of the log-likelihood in the natural parameters, computed here
     bg, _ = fitted
-    names = list(clv._BG_NAMES)
+    names = list(_bgnbd._BG_NAMES)
     theta = np.array([bg.params_[k] for k in names])
     h = theta * 1e-4
 
@@ -321,7 +322,7 @@ def test_weighted_fit_equals_unweighted(sim):
     full = BetaGeo().fit(small)
     weighted = BetaGeo().fit(grouped, weights="n")
     arr = BetaGeo().fit(grouped, weights=grouped["n"].to_numpy())
-    for k in clv._BG_NAMES:
+    for k in _bgnbd._BG_NAMES:
         assert weighted.params_[k] == pytest.approx(full.params_[k], rel=1e-7)
         assert arr.params_[k] == pytest.approx(full.params_[k], rel=1e-7)
         assert weighted.standard_errors_[k] == pytest.approx(full.standard_errors_[k], rel=1e-4)
@@ -342,7 +343,7 @@ def test_fit_is_independent_of_row_order_and_leaves_input_unchanged(sim):
     a = BetaGeo().fit(part)
     b = BetaGeo().fit(part.sample(frac=1.0, random_state=3))
     pd.testing.assert_frame_equal(part, before)
-    for k in clv._BG_NAMES:
+    for k in _bgnbd._BG_NAMES:
         assert a.params_[k] == pytest.approx(b.params_[k], rel=1e-8)
 
 
@@ -379,7 +380,7 @@ def test_fit_with_t_zero_rows_and_one_off_customers(sim):
     both = pd.concat([sim.iloc[:3000][["frequency", "recency", "T"]], extra], ignore_index=True)
     a = BetaGeo().fit(sim.iloc[:3000])
     b = BetaGeo().fit(both)  # a customer with T = 0 carries no information
-    for k in clv._BG_NAMES:
+    for k in _bgnbd._BG_NAMES:
         assert b.params_[k] == pytest.approx(a.params_[k], rel=1e-7)
 
 
@@ -498,7 +499,7 @@ def test_gamma_gamma_likelihood_and_expected_spend_from_the_definition(x, m):
     lik = integrate.quad(joint, 0, np.inf, epsabs=1e-15, epsrel=1e-11, limit=200)[0]
     post_mean = integrate.quad(lambda nu: p / nu * joint(nu), 0, np.inf, epsabs=1e-15,
                                epsrel=1e-11, limit=200)[0] / lik
-    got_ll = clv._gg_loglik((p, q, v), np.array([x]), np.array([m]))[0]
+    got_ll = _gammagamma._gg_loglik((p, q, v), np.array([x]), np.array([m]))[0]
     assert np.exp(got_ll) == pytest.approx(lik, rel=1e-7)
     gg = GammaGamma.from_params(p=p, q=q, v=v)
     got = gg.expected_spend(pd.DataFrame({"frequency": [float(x)], "monetary_value": [m]}))
@@ -530,7 +531,7 @@ def test_gamma_gamma_weighted_equals_unweighted(sim):
     grouped = part.groupby(["frequency", "monetary_value"]).size().rename("n").reset_index()
     a = GammaGamma().fit(part)
     b = GammaGamma().fit(grouped, weights="n")
-    for k in clv._GG_NAMES:
+    for k in _gammagamma._GG_NAMES:
         assert b.params_[k] == pytest.approx(a.params_[k], rel=1e-7)
 
 
@@ -826,7 +827,7 @@ def test_gamma_gamma_and_clv_row_order_and_input(fitted, sim):
     a = GammaGamma().fit(part)
     b = GammaGamma().fit(shuffled)
     pd.testing.assert_frame_equal(part, before)
-    for k in clv._GG_NAMES:
+    for k in _gammagamma._GG_NAMES:
         assert a.params_[k] == pytest.approx(b.params_[k], rel=1e-8)
     bg, gg = fitted
     v1 = lifetime_value(bg, gg, part)
