@@ -24,6 +24,7 @@ from crm_lib.clv import (
     NotFittedError,
     _bgnbd,
     _gammagamma,
+    calibration_end,
     clv_by,
     clv_settings,
     cohort_clv,
@@ -399,8 +400,26 @@ def test_non_convergence_is_an_error():
     rng = np.random.default_rng(1)
     T = rng.integers(50, 300, 200).astype(float)
     s = _summary(np.column_stack([rng.integers(1, 20, 200), T, T]))
-    with pytest.raises(DataError, match=r"BG/NBD fit (did not converge|has no unique optimum).*penalizer"):
+    with pytest.raises(DataError, match=r"BG/NBD fit did not converge.*No dropout is "
+                                        r"identifiable.*A penalizer does not help"):
         BetaGeo().fit(s)
+    # the advice is true: with the penalizer it would have suggested, it still fails
+    with pytest.raises(DataError, match=r"No dropout is identifiable"):
+        BetaGeo(penalizer=0.001).fit(s)
+
+
+def test_penalizer_advice_is_never_the_penalizer_already_used():
+    from crm_lib.clv._engine import _penalizer_hint
+
+    assert "BetaGeo(penalizer=0.001)" in _penalizer_hint("BetaGeo", 0.0)
+    used = _penalizer_hint("BetaGeo", 0.001)
+    assert used.startswith("BetaGeo(penalizer=0.001) did not help") and "penalizer=0.01)" in used
+    assert "try" not in _penalizer_hint("GammaGamma", 0.1).lower()
+    # a Gamma-Gamma fit on one spend value does not converge without a penalizer
+    s = pd.DataFrame({"frequency": [1.0, 2.0, 3.0], "monetary_value": [5.0, 5.0, 5.0]})
+    with pytest.raises(DataError, match=r"Try a penalizer, e\.g\. GammaGamma\(penalizer=0\.001\)"):
+        GammaGamma().fit(s)
+    assert GammaGamma(penalizer=0.001).fit(s).params_["q"] > 0  # and that advice helps here
 
 
 def test_not_fitted():
@@ -561,18 +580,19 @@ def test_lifetime_value_is_lifetimes_definition(fitted, sim):
     spend = gg.expected_spend(s)
     want = np.zeros(len(s))
     for i in range(1, 7):  # the definition, month by month
-        step = bg.predict_purchases(i * 4.345, s) - bg.predict_purchases((i - 1) * 4.345, s)
+        L = 365.25 / 12 / 7  # one month in weeks
+        step = bg.predict_purchases(i * L, s) - bg.predict_purchases((i - 1) * L, s)
         want += (spend * step / 1.02 ** i).to_numpy()
     np.testing.assert_allclose(out["clv"], 0.3 * want, rtol=1e-10)
     np.testing.assert_allclose(out["expected_purchases"],
-                               bg.predict_purchases(6 * 4.345, s), rtol=1e-10)
+                               bg.predict_purchases(6 * 365.25 / 12 / 7, s), rtol=1e-10)
     assert out.index.equals(s.index)
-    assert out.attrs["freq"] == "W" and out.attrs["month_length"] == 4.345
+    assert out.attrs["freq"] == "W" and out.attrs["month_length"] == pytest.approx(4.348214285714)
 
 
 def test_lifetime_value_same_in_days_and_weeks(sim):
-    # the same customers in days and in weeks: fits agree, and CLV differs only by the
-    # month length (30 days vs 4.345 weeks = 30.4 days)
+    # the same customers in days and in weeks: the fits agree, and with one month length
+    # (365.25 / 12 days = 4.348 weeks) in both units so do the CLVs
     weeks = sim.iloc[:8000]
     days = weeks.assign(recency=weeks["recency"] * 7, T=weeks["T"] * 7)
     days.attrs["freq"] = "D"
@@ -582,10 +602,12 @@ def test_lifetime_value_same_in_days_and_weeks(sim):
     gg = GammaGamma().fit(weeks)
     cw = lifetime_value(bw, gg, weeks)["clv"].sum()
     cd = lifetime_value(bd, gg, days)["clv"].sum()
-    assert cd == pytest.approx(cw, rel=0.02)
-    # with the month length in days set to 4.345 weeks, they agree exactly
-    cd2 = lifetime_value(bd, gg, days, month_length={"D": 4.345 * 7})["clv"].sum()
-    assert cd2 == pytest.approx(cw, rel=1e-6)
+    assert cd == pytest.approx(cw, rel=1e-6)
+    # lifetimes' months (30 days, 4.345 weeks = 30.415 days) make them differ
+    cd30 = lifetime_value(bd, gg, days, month_length={"D": 30.0})["clv"].sum()
+    cw30 = lifetime_value(bw, gg, weeks, month_length={"W": 4.345})["clv"].sum()
+    assert abs(cw30 / cd30 - 1) > 1e-3
+    assert cd30 < cw30 < cd
 
 
 def test_lifetime_value_refuses_mismatched_units(fitted, sim):
@@ -650,7 +672,7 @@ def test_historical_and_cohort_clv():
     s.attrs["as_of"] = pd.Timestamp("2026-10-31")
     h = historical_clv(s)
     assert h["historical_clv"].tolist() == [10.0, 30.0, 5.0, 7.0]
-    month = 365.2425 / 12
+    month = 365.25 / 12  # MONTH_DAYS
     assert h.loc["c", "tenure_months"] == pytest.approx(213 / month)
     assert h.loc["c", "historical_clv_per_month"] == pytest.approx(5.0 / (213 / month))
     c = cohort_clv(s)
@@ -886,7 +908,20 @@ def test_gross_margin_and_clv_settings(fitted, sim):
     bg, gg = fitted
     value = lifetime_value(bg, gg, sim.iloc[:20], months=6, discount_rate=0.02, margin=0.25)
     row = clv_settings(value).iloc[0]
-    assert row["period_unit"] == "clv_unit_W" and row["periods_per_month"] == 4.345
+    assert row["period_unit"] == "clv_unit_W" and row["periods_per_month"] == pytest.approx(365.25 / 84)
     assert (row["horizon_months"], row["discount_rate"], row["margin"]) == (6.0, 0.02, 0.25)
     with pytest.raises(DataError, match=r"`clv` records no 'freq'"):
         clv_settings(pd.DataFrame({"clv": [1.0]}))
+
+
+def test_calibration_end_keeps_the_holdout_whole_months():
+    # CDNOW 1997-06-30 with a 6-month holdout: the holdout is 1997-01-01..1997-06-30
+    assert calibration_end("1997-06-30", 6) == pd.Timestamp("1996-12-31")
+    assert calibration_end(pd.Timestamp("1998-02-28"), 1) == pd.Timestamp("1998-01-31")
+    assert calibration_end("1996-03-31", 1) == pd.Timestamp("1996-02-29")  # leap year
+    assert calibration_end("2026-10-15", 6) == pd.Timestamp("2026-04-15")
+    assert calibration_end("2026-05-30", 3) == pd.Timestamp("2026-02-28")  # clipped
+    with pytest.raises(DataError, match=r"`holdout_months` must be a whole number >= 1, got 0"):
+        calibration_end("2026-10-31", 0)
+    with pytest.raises(DataError, match=r"`as_of` must be a date, got 'soon'"):
+        calibration_end("soon", 3)

@@ -26,6 +26,7 @@ the longest ``T`` is 1 (lifetimes 0.11.3 scales time the same way).
 
 from crm_lib.clv._bgnbd import BetaGeo
 from crm_lib.clv._engine import (
+    MONTH_DAYS,
     MONTH_LENGTH,
     PERIOD_DAYS,
     NotFittedError,
@@ -45,6 +46,7 @@ from crm_lib.clv._report import (
     top_customers,
 )
 from crm_lib.clv._value import (
+    calibration_end,
     clv_settings,
     cohort_clv,
     gross_margin,
@@ -54,6 +56,7 @@ from crm_lib.clv._value import (
 
 __all__ = [
     "FM_CORRELATION_LIMIT",
+    "MONTH_DAYS",
     "MONTH_LENGTH",
     "PERIOD_DAYS",
     "REPLENISHMENT_BAND",
@@ -61,6 +64,7 @@ __all__ = [
     "BetaGeo",
     "GammaGamma",
     "NotFittedError",
+    "calibration_end",
     "clv_by",
     "clv_settings",
     "cohort_clv",

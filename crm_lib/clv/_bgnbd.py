@@ -19,6 +19,7 @@ from crm_lib.clv._engine import (
     _numbers,
     _param_table,
     _penalizer,
+    _penalizer_hint,
     _rft,
     _table_index,
     _unique_rows,
@@ -40,6 +41,16 @@ def _bg_loglik(params: Sequence[float], x: np.ndarray, tx: np.ndarray, T: np.nda
         a4 = np.where(x > 0, np.log(a) - np.log(b + x1 - 1) - (r + x) * np.log(alpha + tx),
                       -np.inf)
     return a12 + np.logaddexp(a3, a4)
+
+
+def _no_dropout(theta: np.ndarray) -> str | None:
+    """The message for a fit whose drop-out probability runs to 0 (theta = log r, alpha, a, b)."""
+    if theta[2] < -20 or theta[3] > 20:  # a -> 0 or b -> infinity: E[p] = a / (a + b) -> 0
+        return ("No dropout is identifiable: the drop-out probability runs to 0, as when every "
+                "repeat customer still buys at the end of the observation. A penalizer does not "
+                "help (it pulls the same way); use a longer history, in which some customers "
+                "stop buying.")
+    return None
 
 
 class _BGData:
@@ -280,15 +291,15 @@ class BetaGeo:
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 return _bg_fun_grad(theta, d, pen)
 
-        hint = ("Try a penalizer, e.g. BetaGeo(penalizer=0.001), and check that frequency, "
-                "recency and T are counted in one period unit.")
+        hint = _penalizer_hint("BetaGeo", pen, "Check that frequency, recency and T are "
+                               "counted in one period unit.")
         theta0 = np.full(4, 0.1)
         if d.n_rows > 4 * _WARM_ROWS:  # start the big fit from the optimum of every k-th row
             k = d.n_rows // _WARM_ROWS
             sub = _BGData(*(c[::k] for c in d.rows), scale, compressed=True)
             if sub.W1 > 0:
                 theta0 = _warm_start(lambda t: _bg_fun_grad(t, sub, pen), theta0)
-        theta, H, nit = _minimise(fun_grad, theta0, "BG/NBD", hint,
+        theta, H, nit = _minimise(fun_grad, theta0, "BG/NBD", hint, runaway_hint=_no_dropout,
                                   forward=d.n_rows > _FORWARD_ROWS,
                                   newton_first=d.n_rows > 4 * _WARM_ROWS, n_obs=d.W)
         params = np.exp(theta)

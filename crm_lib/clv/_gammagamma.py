@@ -20,10 +20,12 @@ from crm_lib.clv._engine import (
     _numbers,
     _param_table,
     _penalizer,
+    _penalizer_hint,
     _warm_start,
     _weights,
 )
 
+#: Above this absolute Pearson correlation between frequency and monetary value, the
 #: Gamma-Gamma model's independence assumption is doubtful (:func:`frequency_monetary_correlation`).
 FM_CORRELATION_LIMIT: float = 0.3
 
@@ -198,8 +200,8 @@ class GammaGamma:
 
         mean_m = float(np.average(m[keep], weights=w[keep]))
         theta0 = np.array([0.0, np.log(2.0), np.log(mean_m)])
-        hint = ("Try a penalizer, e.g. GammaGamma(penalizer=0.001); the model needs repeat "
-                "customers whose mean spend varies.")
+        hint = _penalizer_hint("GammaGamma", pen, "The model needs repeat customers whose mean "
+                               "spend varies.")
         n_keep = int(keep.sum())
         if n_keep > 4 * _WARM_ROWS:  # start the big fit from the optimum of every k-th customer
             k = n_keep // _WARM_ROWS

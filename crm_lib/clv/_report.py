@@ -97,7 +97,7 @@ def describe_unit(summary: pd.DataFrame, *, month_length: Mapping[str, float] = 
     >>> s = pd.DataFrame({"frequency": [0.0, 2.0]})
     >>> s.attrs["freq"] = "W"
     >>> describe_unit(s)["periods_per_month"].iloc[0]
-    np.float64(4.345)
+    np.float64(4.348214285714286)
     """
     unit = summary.attrs.get("freq")
     if unit not in month_length:

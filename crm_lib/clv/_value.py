@@ -11,8 +11,8 @@ from crm_lib._errors import DataError, fail_rows, require_columns
 from crm_lib.clv._bgnbd import BetaGeo, _euler_term
 from crm_lib.clv._engine import (
     _TABLE,
+    MONTH_DAYS,
     MONTH_LENGTH,
-    PERIOD_DAYS,
     _numbers,
     _resolve_freq,
     _rft,
@@ -52,7 +52,8 @@ def lifetime_value(bg: BetaGeo, gg: GammaGamma, summary: pd.DataFrame, months: i
     margin : float, default 1.0
         Share of the expected spend that is profit (1 when ``monetary_value`` is already profit).
     month_length : mapping, default :data:`MONTH_LENGTH`
-        Periods per month for each unit (days: 30 as lifetimes; weeks: 4.345).
+        Periods per month for each unit (:data:`MONTH_DAYS` = 30.4375 days, 4.348 weeks, 1 month;
+        lifetimes takes 30 days and 4.345 weeks).
 
     Returns
     -------
@@ -207,7 +208,7 @@ def historical_clv(summary: pd.DataFrame, *, value_col: str = "gross_profit",
     if end is not None and first_purchase_col in summary.columns:
         first = pd.to_datetime(summary[first_purchase_col])
         days = (pd.Timestamp(end) - first).dt.days.to_numpy(dtype=float, na_value=np.nan)
-        tenure = np.maximum(days / PERIOD_DAYS["M"], 1.0)
+        tenure = np.maximum(days / MONTH_DAYS, 1.0)
     else:
         tenure = np.full(len(summary), np.nan)
     out["tenure_months"] = tenure
@@ -265,3 +266,44 @@ def cohort_clv(summary: pd.DataFrame, *, value_col: str = "gross_profit",
     return out
 
 
+
+
+def calibration_end(as_of: object, holdout_months: int) -> pd.Timestamp:
+    """The last day of the calibration period when the holdout is the last ``holdout_months`` months.
+
+    A month-end ``as_of`` gives a month-end calibration end, so that the holdout is whole calendar
+    months: 1997-06-30 with 6 months gives 1996-12-31 (``as_of - DateOffset(months=6)`` gives
+    1996-12-30 and drops the calibration's last day into the holdout). Any other day steps back
+    the same day of the month (clipped to the month's end): 2026-10-15 gives 2026-04-15.
+
+    Parameters
+    ----------
+    as_of : date-like
+        End of the observation (the holdout's last day).
+    holdout_months : int
+        Length of the holdout in months, >= 1.
+
+    Returns
+    -------
+    Timestamp
+        The calibration end, to pass as ``calibration_end`` to
+        :func:`crm_lib.summary.customer_summary`.
+
+    Examples
+    --------
+    >>> calibration_end("1997-06-30", 6).date()
+    datetime.date(1996, 12, 31)
+    >>> calibration_end("2026-10-15", 6).date()
+    datetime.date(2026, 4, 15)
+    """
+    if not (isinstance(holdout_months, (int, np.integer)) and holdout_months >= 1):
+        raise DataError(f"`holdout_months` must be a whole number >= 1, got {holdout_months!r}.")
+    try:
+        end = pd.Timestamp(as_of).normalize()
+    except (TypeError, ValueError):
+        end = pd.NaT
+    if end is pd.NaT:
+        raise DataError(f"`as_of` must be a date, got {as_of!r}.")
+    if end.is_month_end:
+        return (end - pd.offsets.MonthEnd(int(holdout_months))).normalize()
+    return (end - pd.DateOffset(months=int(holdout_months))).normalize()
