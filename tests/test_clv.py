@@ -925,3 +925,40 @@ def test_calibration_end_keeps_the_holdout_whole_months():
         calibration_end("2026-10-31", 0)
     with pytest.raises(DataError, match=r"`as_of` must be a date, got 'soon'"):
         calibration_end("soon", 3)
+
+
+def test_fit_on_continuous_and_gapped_frequencies_equals_the_compressed_fit(sim):
+    # fractional recency and T take the hash path of the row compression, a frequency table with
+    # gaps (no customer with x = 2) the unsorted path; both must give the fit of the same
+    # customers duplicated (weights 2), which compresses them again
+    rng = np.random.default_rng(5)
+    s = sim.iloc[:3000].copy()
+    s["T"] = s["T"] + rng.uniform(0, 0.5, len(s))
+    s["recency"] = np.where(s["frequency"] > 0, s["recency"] + rng.uniform(0, 0.5, len(s)), 0.0)
+    s["recency"] = np.minimum(s["recency"], s["T"])
+    s = s[s["frequency"] != 2]
+    one = BetaGeo().fit(s)
+    two = BetaGeo().fit(pd.concat([s, s.iloc[::-1]]))
+    assert one.n_rows_ == len(s) and two.n_rows_ == len(s)
+    for k in _bgnbd._BG_NAMES:
+        assert two.params_[k] == pytest.approx(one.params_[k], rel=1e-8)
+    ll = BetaGeo.from_params(**one.params_).log_likelihood(s).sum()
+    assert one.log_likelihood_ == pytest.approx(ll, rel=1e-10)
+
+
+def test_unique_rows_hash_path_agrees_with_numpy():
+    from crm_lib.clv._engine import _sorted_unique_rows, _unique_rows
+
+    rng = np.random.default_rng(2)
+    a = np.round(rng.uniform(0, 3, 5000), 1)
+    b = np.round(rng.uniform(0, 2, 5000), 1) * -1.0 + 0.0
+    b[:10] = -0.0  # -0.0 and 0.0 are one value
+    b[10:20] = 0.0
+    for cols in ([a, b], [a, b, a * 2]):
+        got, inv = _unique_rows(cols)
+        want = np.unique(np.column_stack(cols), axis=0)
+        assert len(got[0]) == len(want)
+        for c, u in zip(cols, got, strict=True):
+            np.testing.assert_array_equal(u[inv], c)
+        got_s, inv_s = _sorted_unique_rows(cols)
+        np.testing.assert_array_equal(np.column_stack(got_s), want)

@@ -53,6 +53,12 @@ def _no_dropout(theta: np.ndarray) -> str | None:
     return None
 
 
+
+def _at(values: np.ndarray, index: np.ndarray | None) -> np.ndarray:
+    """``values[index]``, or the values themselves without an index (see ``_table_index``)."""
+    return values if index is None else values[index]
+
+
 class _BGData:
     """Compressed BG/NBD data: distinct (x, t_x, T) rows with weights, split by x > 0.
 
@@ -80,18 +86,26 @@ class _BGData:
         self.W1 = float(self.w.sum())
         self.wx = self.w * self.x
         self.sum_wx = float(self.wx.sum())
-        self.xs, xinv = np.unique(self.x, return_inverse=True)
-        self.xinv = xinv.reshape(-1)
+        top = int(self.x.max()) if len(self.x) else 0
+        if top < 4 * len(self.x) + 1024:  # x = 1..top indexes a table without a sort
+            self.xs, self.xinv = np.arange(1, top + 1, dtype=float), self.x.astype(np.intp) - 1
+        else:
+            xs, xinv = np.unique(self.x, return_inverse=True)
+            self.xs, self.xinv = xs, xinv.reshape(-1)
         self.Wx = np.bincount(self.xinv, weights=self.w, minlength=len(self.xs))
-        # distinct rows come sorted by x: per-x sums are then sums over runs
-        self.x_sorted = bool(np.all(np.diff(self.xinv) >= 0))
+        # distinct rows sorted by x (whole periods): per-x sums are then sums over runs, if no
+        # x of the table is absent (reduceat cannot sum an empty run)
         self.x_counts = np.bincount(self.xinv, minlength=len(self.xs))
+        self.x_sorted = bool(np.all(np.diff(self.xinv) >= 0) and np.all(self.x_counts > 0))
         self.x_starts = np.concatenate([[0], np.cumsum(self.x_counts)[:-1]]).astype(np.intp)
         uTr, self.Tidx = _table_index(uT[rep])
         utr, self.tidx = _table_index(utx[rep])
         self.uT, self.ut = uTr * scale, utr * scale
-        self.WT = np.bincount(self.Tidx, weights=self.w, minlength=len(uTr))
-        self.WxT = np.bincount(self.Tidx, weights=self.wx, minlength=len(uTr))
+        if self.Tidx is None:
+            self.WT, self.WxT = self.w, self.wx
+        else:
+            self.WT = np.bincount(self.Tidx, weights=self.w, minlength=len(uTr))
+            self.WxT = np.bincount(self.Tidx, weights=self.wx, minlength=len(uTr))
 
 
 def _bg_fun_grad(theta: np.ndarray, d: _BGData, pen: float) -> tuple[float, np.ndarray]:
@@ -113,7 +127,7 @@ def _bg_fun_grad(theta: np.ndarray, d: _BGData, pen: float) -> tuple[float, np.n
     lTt, iTt = np.log(alpha + d.uT), 1.0 / (alpha + d.uT)
     ltt, itt = np.log(alpha + d.ut), 1.0 / (alpha + d.ut)
     # repeat rows
-    dlog = ltt[d.tidx] - lTt[d.Tidx]  # ln(alpha+t_x) - ln(alpha+T) <= 0
+    dlog = _at(ltt, d.tidx) - _at(lTt, d.Tidx)  # ln(alpha+t_x) - ln(alpha+T) <= 0
     rx = r + d.x
     c = np.log(a) - np.log(b + xs - 1)
     dl = (np.repeat(c, d.x_counts) if d.x_sorted else c[d.xinv]) - rx * dlog  # A4 - A3
@@ -132,7 +146,7 @@ def _bg_fun_grad(theta: np.ndarray, d: _BGData, pen: float) -> tuple[float, np.n
           - r * _dot(d.w0, lT0))
     dr = (_dot(d.Wx, special.digamma(r + xs) - special.digamma(r)) + d.W * la
           - _dot(d.WT, lTt) - _dot(wp4, dlog) - _dot(d.w0, lT0))
-    diT = itt[d.tidx] - iTt[d.Tidx]
+    diT = _at(itt, d.tidx) - _at(iTt, d.Tidx)
     dalpha = (d.W * r / alpha - r * _dot(d.WT, iTt) - _dot(d.WxT, iTt)
               - _dot(wp4 * rx, diT) - r * _dot(d.w0, 1.0 / (alpha + d.T0)))
     psi_ab = special.digamma(a + b)

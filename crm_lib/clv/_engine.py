@@ -118,8 +118,28 @@ def _unique_rows(cols: Sequence[np.ndarray]) -> tuple[list[np.ndarray], np.ndarr
                 out.append((ukey % s).astype(float))
                 ukey = ukey // s
             return out[::-1], inv.reshape(-1)
-    # continuous values: one lexicographic sort (np.unique(axis=0) sorts a structured view of
-    # the rows and is about ten times slower); the distinct rows come sorted by the first column
+    # continuous values: one sort of a 64-bit hash of the rows (np.unique(axis=0) sorts a
+    # structured view of the rows and is about ten times slower), checked; on a collision, a sort
+    # of the rows themselves
+    h = np.zeros(len(cols[0]), dtype=np.uint64)
+    for c, k in zip(cols, _HASH_KEYS, strict=False):
+        bits = (np.asarray(c, dtype=np.float64) + 0.0).view(np.uint64)  # + 0.0: -0.0 is 0.0
+        h ^= (bits ^ (bits >> np.uint64(29))) * k
+    if len(cols) <= len(_HASH_KEYS):
+        _, first, inv = np.unique(h, return_index=True, return_inverse=True)
+        inv = inv.reshape(-1)
+        out = [c[first] for c in cols]
+        if all(np.array_equal(u[inv], c) for u, c in zip(out, cols, strict=True)):
+            return out, inv
+    return _sorted_unique_rows(cols)
+
+
+_HASH_KEYS = tuple(np.uint64(k) for k in (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F,
+                                           0x165667B19E3779F9, 0xD6E8FEB86659FD93))
+
+
+def _sorted_unique_rows(cols: Sequence[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray]:
+    """Distinct rows by one lexicographic sort; they come sorted by the first column."""
     n = len(cols[0])
     order = np.lexsort(tuple(reversed(cols)))
     srt = [c[order] for c in cols]
@@ -280,7 +300,9 @@ def _minimise(fun_grad, theta0: np.ndarray, model: str, hint: str, *, forward: b
             f"The {model} fit did not converge (largest gradient {np.max(np.abs(g)):.2g} after "
             f"{nit} iterations: {message}). {hint}"
         )
-    if np.max(np.abs(theta - at)) > 1e-6:  # the Hessian at the final point, for the SEs
+    # the Hessian at the final point, for the SEs; the forward one (big data, error about 1e-6)
+    # is kept for a move of the log-parameters below 1e-4 (its effect on the SEs is about 1e-4)
+    if np.max(np.abs(theta - at)) > (1e-4 if forward else 1e-6):
         H = hessian(theta, g)
     try:
         np.linalg.cholesky(H)
@@ -311,13 +333,17 @@ def _warm_start(fun_grad_sub, theta0: np.ndarray) -> np.ndarray:
     return theta if ok else theta0
 
 
-def _table_index(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct values and the index of each value in them (no sort for small whole numbers)."""
+def _table_index(values: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """Distinct values and the index of each value in them, or the values and None.
+
+    Small whole numbers index a table without a sort; other values repeat little (fractional
+    periods), and a table would cost a sort and a gather per evaluation for nothing, so the
+    values themselves are returned with index None.
+    """
     if len(values) and values.min() >= 0 and np.all(values == np.floor(values)) \
             and values.max() < 4 * len(values) + 1024:
         return np.arange(int(values.max()) + 1, dtype=float), values.astype(np.intp)
-    uniq, idx = np.unique(values, return_inverse=True)
-    return uniq, idx.reshape(-1)
+    return values, None
 
 
 def _param_table(params: Mapping[str, float], se: Mapping[str, float]) -> pd.DataFrame:
