@@ -36,6 +36,8 @@ from crm_lib.clv._gammagamma import (
     GammaGamma,
     frequency_monetary_correlation,
 )
+from crm_lib.clv._mbgnbd import ModifiedBetaGeo
+from crm_lib.clv._pareto import ParetoNBD
 from crm_lib.clv._report import (
     REPLENISHMENT_BAND,
     REPLENISHMENT_MIN_PROB_ALIVE,
@@ -63,7 +65,9 @@ __all__ = [
     "REPLENISHMENT_MIN_PROB_ALIVE",
     "BetaGeo",
     "GammaGamma",
+    "ModifiedBetaGeo",
     "NotFittedError",
+    "ParetoNBD",
     "calibration_end",
     "clv_by",
     "clv_settings",

@@ -362,3 +362,78 @@ def _dot(a: np.ndarray, b: np.ndarray) -> float:
     """Sum of products without BLAS: threaded BLAS stalls on a busy machine for these sizes."""
     return float(np.einsum("i,i->", a, b))
 
+
+
+def _numeric_grad(fun, theta: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    """Central-difference gradient (error about 1e-10 for the smooth objectives here)."""
+    g = np.empty(len(theta))
+    for i in range(len(theta)):  # loop over the few parameters, not over data
+        e = np.zeros(len(theta))
+        e[i] = h
+        g[i] = (fun(theta + e) - fun(theta - e)) / (2 * h)
+    return g
+
+
+def _positive(name: str, v: object) -> float:
+    if not (isinstance(v, (int, float, np.floating, np.integer)) and np.isfinite(v) and v > 0):
+        raise DataError(f"`{name}` must be a positive number, got {v!r}.")
+    return float(v)
+
+
+class _Model:
+    """Shared state of a fitted lifetime model: parameters, their covariance, the summary table.
+
+    A subclass sets ``_names`` (parameter names in order) and ``_label`` (for messages).
+    """
+
+    _names: tuple[str, ...] = ()
+    _label = ""
+
+    def __init__(self, penalizer: float = 0.0) -> None:
+        self.penalizer = penalizer
+
+    @classmethod
+    def _from(cls, values: Mapping[str, object], freq: str | None = None):
+        model = cls()
+        model.params_ = {k: _positive(k, values[k]) for k in cls._names}
+        k = list(cls._names)
+        model.standard_errors_ = dict.fromkeys(k, float("nan"))
+        model.covariance_ = pd.DataFrame(np.nan, index=k, columns=k)
+        model.log_likelihood_ = float("nan")
+        model.n_customers_ = 0.0
+        model.n_rows_ = 0
+        model.freq_ = freq
+        return model
+
+    def _p(self) -> tuple[float, ...]:
+        if not hasattr(self, "params_"):
+            cls = type(self).__name__
+            raise NotFittedError(f"This {cls} model is not fitted yet: call .fit(...) first (or "
+                                 f"build one with {cls}.from_params(...)).")
+        return tuple(self.params_[k] for k in self._names)
+
+    def _store(self, params: np.ndarray, H: np.ndarray, n_obs: float, *, log_likelihood: float,
+               n_rows: int, nit: int, freq: str | None) -> None:
+        """Parameters and their covariance (delta method from log space: d param / d log = param)."""
+        names = list(self._names)
+        cov = np.linalg.inv(H) / n_obs * np.outer(params, params)
+        self.params_ = dict(zip(names, map(float, params), strict=True))
+        self.covariance_ = pd.DataFrame(cov, index=names, columns=names)
+        self.standard_errors_ = dict(zip(names, map(float, np.sqrt(np.diag(cov))), strict=True))
+        self.log_likelihood_ = float(log_likelihood)
+        self.n_customers_ = float(n_obs)
+        self.n_rows_ = int(n_rows)
+        self.n_iterations_ = int(nit)
+        self.freq_ = freq
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Parameter table: ``coef``, ``se``, ``lower_95``, ``upper_95`` (index ``parameter``)."""
+        self._p()
+        return _param_table(self.params_, self.standard_errors_)
+
+    def __repr__(self) -> str:
+        cls = type(self).__name__
+        if not hasattr(self, "params_"):
+            return f"{cls}(penalizer={self.penalizer!r})"
+        return f"<{cls} fitted: " + ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items()) + ">"
