@@ -184,7 +184,7 @@ class ModifiedBetaGeo(BetaGeo):
         --------
         >>> m = ModifiedBetaGeo.from_params(r=0.525, alpha=6.183, a=0.891, b=1.614)
         >>> round(float(m.expected_purchases_new(1.0)), 4)
-        0.0754
+        0.0531
         """
         r, alpha, a, b = self._p()
         t_arr = np.asarray(t, dtype=float)

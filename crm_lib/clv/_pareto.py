@@ -247,7 +247,7 @@ class ParetoNBD(_Model):
         --------
         >>> m = ParetoNBD.from_params(r=0.553, alpha=10.58, s=0.606, beta=11.67)
         >>> round(float(m.expected_purchases_new(52.0)), 3)
-        1.164
+        1.473
         """
         r, alpha, s, beta = self._p()
         t_arr = np.asarray(t, dtype=float)
