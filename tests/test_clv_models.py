@@ -173,3 +173,127 @@ def test_new_models_not_fitted_and_bad_input():
             model.fit(none)
     with pytest.raises(DataError, match=r"`penalizer` must be a number >= 0, got -1"):
         ParetoNBD(penalizer=-1).fit(none)
+
+
+# ---------------------------------------------------------------------------------------------
+# BG/BB
+# ---------------------------------------------------------------------------------------------
+
+# Fader, Hardie and Shang (2010), the 11,104 first-time donors of 1995 over the six yearly
+# opportunities 1996-2001 (their table of x, t_x and counts, as lifetimes ships it)
+DONATIONS = pd.DataFrame(
+    [(0, 0, 3464), (1, 1, 1091), (1, 2, 277), (1, 3, 129), (1, 4, 78), (1, 5, 119), (1, 6, 129),
+     (2, 2, 613), (2, 3, 255), (2, 4, 155), (2, 5, 173), (2, 6, 234), (3, 3, 322), (3, 4, 181),
+     (3, 5, 225), (3, 6, 357), (4, 4, 240), (4, 5, 284), (4, 6, 512), (5, 5, 335), (5, 6, 728),
+     (6, 6, 1203)], columns=["frequency", "recency", "weights"]).assign(n_periods=6)
+BGBB_PUBLISHED = {"alpha": 1.204, "beta": 0.750, "gamma": 0.657, "delta": 2.783}  # LL -33,225.6
+BGBB_LIFETIMES = {"alpha": 1.2035223936080652, "beta": 0.7497163581757728,
+                  "gamma": 0.6567181695499307, "delta": 2.7834419828874655}
+
+
+def test_bgbb_reproduces_the_donation_estimates():
+    from crm_lib.clv import BetaGeoBetaBinom
+
+    assert DONATIONS["weights"].sum() == 11104
+    m = BetaGeoBetaBinom().fit(DONATIONS, weights="weights")
+    for k, v in BGBB_PUBLISHED.items():
+        assert round(m.params_[k], 3) == v
+        assert m.params_[k] == pytest.approx(v, rel=1e-3)
+        assert m.params_[k] == pytest.approx(BGBB_LIFETIMES[k], rel=1e-6)
+    assert m.log_likelihood_ == pytest.approx(-33225.6, abs=0.05)
+    assert m.n_customers_ == 11104 and m.n_rows_ == 22
+    # one row per donor gives the same fit
+    each = DONATIONS.loc[DONATIONS.index.repeat(DONATIONS["weights"])].drop(columns="weights")
+    m1 = BetaGeoBetaBinom().fit(each)
+    for k in BGBB_PUBLISHED:
+        assert m1.params_[k] == pytest.approx(m.params_[k], rel=1e-8)
+
+
+def test_bgbb_likelihood_and_predictions_from_the_definition():
+    # integrate the model over p ~ Beta(alpha, beta) and theta ~ Beta(gamma, delta): alive through
+    # n: p^x (1-p)^(n-x) (1-theta)^n; died before opportunity t_x + i + 1 (i = 0..n-t_x-1):
+    # p^x (1-p)^(t_x-x+i) theta (1-theta)^(t_x+i)
+    from scipy import stats
+
+    from crm_lib.clv import BetaGeoBetaBinom
+    from crm_lib.clv._bgbb import _bgbb_loglik
+
+    a, b, g, d = 1.2, 0.75, 0.66, 2.8
+
+    def mean(f, shape1, shape2):  # E[f(u)], u ~ Beta(shape1, shape2), by quadrature
+        return integrate.quad(lambda u: f(u) * stats.beta.pdf(u, shape1, shape2), 0, 1,
+                              epsrel=1e-12, limit=200)[0]
+
+    for x, tx, n in ((0, 0, 6), (2, 4, 6), (5, 6, 6), (3, 3, 9)):
+        want = (mean(lambda p, x=x, n=n: p ** x * (1 - p) ** (n - x), a, b)
+                * mean(lambda th, n=n: (1 - th) ** n, g, d))
+        for i in range(n - tx):
+            want += (mean(lambda p, x=x, k=tx - x + i: p ** x * (1 - p) ** k, a, b)
+                     * mean(lambda th, k=tx + i: th * (1 - th) ** k, g, d))
+        got = _bgbb_loglik((a, b, g, d), np.array([x], float), np.array([tx], float),
+                           np.array([n], float))[0]
+        assert got == pytest.approx(np.log(want), rel=1e-9)
+    m = BetaGeoBetaBinom.from_params(alpha=a, beta=b, gamma=g, delta=d)
+    s = pd.DataFrame({"frequency": [3.0], "recency": [5.0], "n_periods": [6.0]})
+    # expected transactions over the next t opportunities grow with t, and the first one is
+    # P(alive at n+1) E[p | x, n]... checked as a sum of one-step expectations below
+    e = [m.predict_purchases(t, s).iloc[0] for t in (1, 2, 5, 50)]
+    assert all(np.diff(e) > 0) and e[0] < m.prob_alive(s).iloc[0]
+    with pytest.raises(DataError, match=r"'recency' in `summary` must be between frequency and n_periods"):
+        m.prob_alive(pd.DataFrame({"frequency": [3.0], "recency": [2.0], "n_periods": [6.0]}))
+
+
+# ---------------------------------------------------------------------------------------------
+# sBG
+# ---------------------------------------------------------------------------------------------
+
+# Fader and Hardie (2007), "How to project customer retention", the customers still active at the
+# start of years 0-12 of two cohorts of 1,000; fitted on years 0-7: regular alpha = 0.704, beta =
+# 1.182 (LL -1,680.3), high end alpha = 0.668, beta = 3.806 (LL -1,611.2)
+REGULAR = [1000, 631, 468, 382, 326, 289, 262, 241, 223, 207, 194, 183, 173]
+HIGH_END = [1000, 869, 743, 653, 593, 551, 517, 491, 468, 445, 427, 409, 394]
+
+
+@pytest.mark.parametrize("alive,alpha,beta,ll", [(REGULAR, 0.704, 1.182, -1680.3),
+                                                 (HIGH_END, 0.668, 3.806, -1611.2)])
+def test_sbg_reproduces_the_published_estimates(alive, alpha, beta, ll):
+    from crm_lib.clv import ShiftedBetaGeometric
+
+    m = ShiftedBetaGeometric().fit_survival(alive[:8])
+    assert round(m.params_["alpha"], 3) == alpha and round(m.params_["beta"], 3) == beta
+    assert m.params_["alpha"] == pytest.approx(alpha, rel=1e-3)
+    assert m.params_["beta"] == pytest.approx(beta, rel=1e-3)
+    assert m.log_likelihood_ == pytest.approx(ll, abs=0.05)
+    # the projection of years 8-12 stays within 5% of what happened (the paper's figure 4)
+    proj = m.survival(np.arange(8, 13)) * 1000
+    np.testing.assert_allclose(proj, alive[8:], rtol=0.05)
+    # per-customer tenure with censoring is the same likelihood
+    lost = -np.diff(alive[:8])
+    tenure = pd.DataFrame({"periods": np.r_[np.repeat(np.arange(1, 8), lost), np.full(alive[7], 7)],
+                           "churned": np.r_[np.ones(lost.sum(), bool), np.zeros(alive[7], bool)]})
+    m2 = ShiftedBetaGeometric().fit(tenure)
+    assert m2.params_["alpha"] == pytest.approx(m.params_["alpha"], rel=1e-8)
+
+
+def test_sbg_retention_survival_and_residual_lifetime():
+    from crm_lib.clv import ShiftedBetaGeometric
+
+    m = ShiftedBetaGeometric.from_params(alpha=0.704, beta=1.182)
+    t = np.arange(1, 30)
+    np.testing.assert_allclose(m.retention(t), m.survival(t) / m.survival(t - 1), rtol=1e-10)
+    assert np.all(np.diff(m.retention(t)) > 0)  # retention rises with tenure (sorting effect)
+    np.testing.assert_allclose(m.churn_probability(t), m.survival(t - 1) - m.survival(t), rtol=1e-9)
+    # DERL: sum over k >= 0 of S(n+k)/S(n-1) / (1+d)^k, summed directly
+    for renewals in (0, 4):
+        n = renewals + 1
+        k = np.arange(0, 5000)
+        want = np.sum(m.survival(n + k) / m.survival(n - 1) / 1.1 ** k)
+        assert m.expected_residual_lifetime(0.1, renewals) == pytest.approx(want, rel=1e-9)
+    p = m.projection(5)
+    assert p["survival"].iloc[0] == 1 and np.isnan(p["retention"].iloc[0])
+    with pytest.raises(DataError, match=r"`alive` must hold at least two counts >= 0 that never increase"):
+        ShiftedBetaGeometric().fit_survival([100, 120])
+    with pytest.raises(DataError, match=r"No customer churned"):
+        ShiftedBetaGeometric().fit_survival([100, 100, 100])
+    with pytest.raises(DataError, match=r"Column 'periods' in `tenure` must be a whole number >= 1"):
+        ShiftedBetaGeometric().fit(pd.DataFrame({"periods": [0.0, 2.0], "churned": [True, False]}))

@@ -24,6 +24,7 @@ The penalizer is lifetimes' L2 penalty: the objective is the mean negative log-l
 the longest ``T`` is 1 (lifetimes 0.11.3 scales time the same way).
 """
 
+from crm_lib.clv._bgbb import BetaGeoBetaBinom
 from crm_lib.clv._bgnbd import BetaGeo
 from crm_lib.clv._engine import (
     MONTH_DAYS,
@@ -47,6 +48,7 @@ from crm_lib.clv._report import (
     replenishment,
     top_customers,
 )
+from crm_lib.clv._sbg import ShiftedBetaGeometric
 from crm_lib.clv._value import (
     calibration_end,
     clv_settings,
@@ -64,10 +66,12 @@ __all__ = [
     "REPLENISHMENT_BAND",
     "REPLENISHMENT_MIN_PROB_ALIVE",
     "BetaGeo",
+    "BetaGeoBetaBinom",
     "GammaGamma",
     "ModifiedBetaGeo",
     "NotFittedError",
     "ParetoNBD",
+    "ShiftedBetaGeometric",
     "calibration_end",
     "clv_by",
     "clv_settings",
