@@ -297,3 +297,23 @@ def test_sbg_retention_survival_and_residual_lifetime():
         ShiftedBetaGeometric().fit_survival([100, 100, 100])
     with pytest.raises(DataError, match=r"Column 'periods' in `tenure` must be a whole number >= 1"):
         ShiftedBetaGeometric().fit(pd.DataFrame({"periods": [0.0, 2.0], "churned": [True, False]}))
+
+
+def test_lifetime_value_with_the_other_purchase_models(cdnow):
+    from crm_lib.clv import GammaGamma, lifetime_value
+
+    s = cdnow.iloc[:300].assign(monetary_value=np.where(cdnow["frequency"].iloc[:300] > 0, 30.0, 0.0))
+    gg = GammaGamma.from_params(p=6.0, q=4.0, v=15.0)
+    L = 365.25 / 12 / 7
+    for model in (ParetoNBD().fit(cdnow), ModifiedBetaGeo().fit(cdnow)):
+        out = lifetime_value(model, gg, s, months=3, discount_rate=0.01)
+        want = sum((model.predict_purchases(i * L, s) - model.predict_purchases((i - 1) * L, s))
+                   / 1.01 ** i for i in (1, 2, 3)) * gg.expected_spend(s)
+        np.testing.assert_allclose(out["clv"], want, rtol=1e-12)
+        np.testing.assert_allclose(out["prob_alive"], model.prob_alive(s), rtol=1e-12)
+    # the BG/NBD's fast path and the general one agree
+    bg = BetaGeo().fit(cdnow)
+    fast = lifetime_value(bg, gg, s, months=3)["clv"]
+    slow = sum((bg.predict_purchases(i * L, s) - bg.predict_purchases((i - 1) * L, s))
+               / 1.01 ** i for i in (1, 2, 3)) * gg.expected_spend(s)
+    np.testing.assert_allclose(fast, slow, rtol=1e-10)

@@ -19,6 +19,7 @@ from crm_lib.clv._engine import (
     _unique_rows,
 )
 from crm_lib.clv._gammagamma import GammaGamma
+from crm_lib.clv._pareto import ParetoNBD
 
 
 def lifetime_value(bg: BetaGeo, gg: GammaGamma, summary: pd.DataFrame, months: int = 12,
@@ -36,7 +37,7 @@ def lifetime_value(bg: BetaGeo, gg: GammaGamma, summary: pd.DataFrame, months: i
 
     Parameters
     ----------
-    bg, gg : BetaGeo, GammaGamma
+    bg, gg : BetaGeo (or ModifiedBetaGeo, ParetoNBD), GammaGamma
         Fitted models (``bg`` fitted in the same period unit as ``summary``).
     summary : DataFrame
         ``frequency``, ``recency``, ``T``, ``monetary_value`` per customer.
@@ -72,11 +73,12 @@ def lifetime_value(bg: BetaGeo, gg: GammaGamma, summary: pd.DataFrame, months: i
     >>> list(lifetime_value(bg, gg, s).columns)
     ['prob_alive', 'expected_purchases', 'expected_spend', 'clv']
     """
-    if not isinstance(bg, BetaGeo):
-        raise DataError(f"`bg` must be a BetaGeo model, got {type(bg).__name__}.")
+    if not isinstance(bg, (BetaGeo, ParetoNBD)):
+        raise DataError("`bg` must be a BetaGeo, ModifiedBetaGeo or ParetoNBD model, got "
+                        f"{type(bg).__name__}.")
     if not isinstance(gg, GammaGamma):
         raise DataError(f"`gg` must be a GammaGamma model, got {type(gg).__name__}.")
-    r, alpha, a, b = bg._p()
+    bg._p()
     gg._p()
     if not isinstance(summary, pd.DataFrame):
         raise DataError(f"`summary` must be a pandas DataFrame, got {type(summary).__name__}.")
@@ -104,12 +106,23 @@ def lifetime_value(bg: BetaGeo, gg: GammaGamma, summary: pd.DataFrame, months: i
     spend = gg.expected_spend(summary, frequency_col=frequency_col,
                               monetary_value_col=monetary_value_col).to_numpy()
     L = float(month_length[unit])
+    disc = (1.0 + discount_rate) ** -np.arange(1, months + 1, dtype=float)
+    if type(bg) is not BetaGeo:  # the model's own expected purchases, month by month
+        steps = np.arange(months + 1) * L
+        cum = np.column_stack([bg._cond_expected(s, x, tx, T) for s in steps])  # few months
+        alive = bg._prob_alive(x, tx, T)
+        value = ((cum[:, 1:] - cum[:, :-1]) * disc).sum(axis=1) * spend * margin
+        out = pd.DataFrame({"prob_alive": alive, "expected_purchases": cum[:, -1],
+                            "expected_spend": spend, "clv": value}, index=summary.index)
+        out.attrs.update(freq=unit, month_length=L, months=int(months),
+                         discount_rate=float(discount_rate), margin=float(margin))
+        return out
+    r, alpha, a, b = bg._p()
     # the hypergeometric term depends on (x, T) and the horizon only: evaluate on distinct pairs
     (ux, uT), inv = _unique_rows([x, T])
     steps = np.arange(months + 1) * L
     H = _euler_term(r, alpha, a, b, ux[:, None], uT[:, None], steps[None, :])
     inc = H[:, :-1] - H[:, 1:]  # expected purchases per month, up to the factor below
-    disc = (1.0 + discount_rate) ** -np.arange(1, months + 1, dtype=float)
     factor = bg._prob_alive(x, tx, T) * (a + b + x - 1) / (a - 1)
     purchases = factor * (1 - H[inv, -1])
     value = factor * (inc * disc).sum(axis=1)[inv] * spend * margin
