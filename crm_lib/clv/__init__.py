@@ -26,6 +26,7 @@ the longest ``T`` is 1 (lifetimes 0.11.3 scales time the same way).
 
 from crm_lib.clv._bgbb import BetaGeoBetaBinom
 from crm_lib.clv._bgnbd import BetaGeo
+from crm_lib.clv._compare import compare_models, holdout_errors
 from crm_lib.clv._engine import (
     MONTH_DAYS,
     MONTH_LENGTH,
@@ -75,12 +76,14 @@ __all__ = [
     "calibration_end",
     "clv_by",
     "clv_settings",
+    "compare_models",
     "cohort_clv",
     "describe_unit",
     "due_list",
     "frequency_monetary_correlation",
     "gross_margin",
     "historical_clv",
+    "holdout_errors",
     "lifetime_value",
     "replenishment",
     "top_customers",
