@@ -25,12 +25,14 @@ from crm_lib.clv._bgnbd import BetaGeo, _euler_term
 from crm_lib.clv._engine import (
     _FORWARD_ROWS,
     _TABLE,
+    _WARM_ROWS,
     _dot,
     _minimise,
     _penalizer,
     _penalizer_hint,
     _rft,
     _unique_rows,
+    _warm_start,
     _weights,
 )
 
@@ -133,7 +135,12 @@ class ModifiedBetaGeo(BetaGeo):
 
         hint = _penalizer_hint("ModifiedBetaGeo", pen, "Check that frequency, recency and T are "
                                "counted in one period unit.")
-        theta, H, nit = _minimise(fun_grad, np.full(4, 0.1), "MBG/NBD", hint,
+        theta0 = np.full(4, 0.1)
+        big = len(ux) > 4 * _WARM_ROWS
+        if big:  # start the big fit from the optimum of every k-th distinct row
+            sub = tuple(c[:: len(ux) // _WARM_ROWS] for c in rows)
+            theta0 = _warm_start(lambda t: _mbg_fun_grad(t, sub, pen), theta0)
+        theta, H, nit = _minimise(fun_grad, theta0, "MBG/NBD", hint, newton_first=big,
                                   forward=len(ux) > _FORWARD_ROWS, n_obs=float(uw.sum()))
         params = np.exp(theta)
         params[1] /= scale
