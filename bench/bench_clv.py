@@ -32,6 +32,8 @@ from pathlib import Path
 
 TRUE_BG = {"r": 0.9, "alpha": 27.0, "a": 0.7, "b": 9.0}
 TRUE_GG = {"p": 6.0, "q": 4.0, "v": 150.0}
+#: lifetimes' month: 30 days, 4.345 weeks (crm_lib's default is 365.25 / 12 days in every unit)
+LIFETIMES_MONTH = {"D": 30.0, "W": 4.345, "M": 1.0}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -112,20 +114,25 @@ def _worker(csv_path: str, out_path: str, tol: float, n_pred: int, cdnow: bool,
 # the crm_lib side
 # ---------------------------------------------------------------------------------------------
 
-def simulate(n: int, seed: int):
-    """(frequency, recency, T, monetary_value) of ``n`` customers in days, whole periods."""
+def simulate(n: int, seed: int, *, continuous: bool = False):
+    """(frequency, recency, T, monetary_value) of ``n`` customers in days, whole periods.
+
+    With ``continuous``, recency and T are fractional (as a weekly summary of timestamped orders
+    gives them), so that almost no two customers share a (frequency, recency, T) row.
+    """
     import numpy as np
     import pandas as pd
 
     rng = np.random.default_rng(seed)
     r, alpha, a, b = TRUE_BG.values()
-    T = rng.integers(0, 1035, n).astype(float)
+    T = rng.uniform(0, 1035, n) if continuous else rng.integers(0, 1035, n).astype(float)
     lam = rng.gamma(r, 1 / alpha, n)
     p = rng.beta(a, b, n)
     K = rng.poisson(lam * T)
     x = np.minimum(K, rng.geometric(p))
     tx = np.where(x > 0, T * rng.beta(np.maximum(x, 1), np.maximum(K - x + 1, 1)), 0.0)
-    tx = np.floor(tx)
+    if not continuous:
+        tx = np.floor(tx)
     gp, gq, gv = TRUE_GG.values()
     nu = rng.gamma(gq, 1 / gv, n)
     m = np.where(x > 0, rng.gamma(np.maximum(gp * x, 1e-9), 1 / np.maximum(x * nu, 1e-300)), 0)
@@ -152,7 +159,7 @@ def _ours(df, freq: str, penalizer: float = 0.0):
         gg = GammaGamma(penalizer=penalizer).fit(s)
     res["gg_fit_s"], res["gg_fit_cpu"] = time.perf_counter() - t0, time.process_time() - c0
     t0, c0 = time.perf_counter(), time.process_time()
-    clv = lifetime_value(bg, gg, s, months=12, discount_rate=0.01)
+    clv = lifetime_value(bg, gg, s, months=12, discount_rate=0.01, month_length=LIFETIMES_MONTH)
     res["clv_s"], res["clv_cpu"] = time.perf_counter() - t0, time.process_time() - c0
     return res, bg, gg, clv, s
 
@@ -210,7 +217,7 @@ def check(python: str, work: Path) -> list[str]:
             warnings.simplefilter("ignore")
             keep = at_gg.expected_spend(head).notna().to_numpy()
             sp = _rel(at_gg.expected_spend(head)[keep], np.asarray(lt["spend"])[keep])
-            cl = _rel(lifetime_value(at_bg, at_gg, head)["clv"][keep], np.asarray(lt["clv"])[keep])
+            cl = _rel(lifetime_value(at_bg, at_gg, head, month_length=LIFETIMES_MONTH)["clv"][keep], np.asarray(lt["clv"])[keep])
         new = _rel(at_bg.expected_purchases_new([1.0, 10.0, 100.0]), lt["expected_new"])
         p_se = _rel([bg.standard_errors_[k] for k in lt["bg_se"]], list(lt["bg_se"].values()))
         lines.append(f"| {name} | BG {p_bg:.1e} (tol {lt['bg_tol']:g}; SEs {p_se:.1e}), GG {p_gg:.1e} | {pa:.1e} | {pr:.1e} "
@@ -218,10 +225,10 @@ def check(python: str, work: Path) -> list[str]:
     return lines
 
 
-def bench(n: int, seed: int, python: str, work: Path) -> list[str]:
+def bench(n: int, seed: int, python: str, work: Path, *, continuous: bool = False) -> list[str]:
     import pandas as pd
 
-    df = simulate(n, seed)
+    df = simulate(n, seed, continuous=continuous)
     csv = work / "bench.csv"
     df.to_csv(csv, index=False)
     df = pd.read_csv(csv)  # both sides read the same numbers
@@ -229,7 +236,8 @@ def bench(n: int, seed: int, python: str, work: Path) -> list[str]:
     lt = _run_lifetimes(python, csv, work / "bench.json", tol=1e-7, n_pred=10)
     rows = [("BG/NBD fit", "bg_fit_s"), ("Gamma-Gamma fit", "gg_fit_s"),
             ("CLV, 12 months", "clv_s")]
-    lines = [f"{n:,} customers ({bg.n_rows_:,} distinct (frequency, recency, T) rows), days.", "",
+    shape = "fractional days" if continuous else "whole days"
+    lines = [f"{n:,} customers ({bg.n_rows_:,} distinct (frequency, recency, T) rows), {shape}.", "",
              "| step | crm_lib wall (CPU) s | lifetimes wall (CPU) s | speed-up wall (CPU) |",
              "|---|---|---|---|"]
     for label, key in rows:
@@ -268,7 +276,9 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     lines = check(args.lifetimes, work)
     if not args.check:
-        lines += [""] + bench(args.customers, args.seed, args.lifetimes, work)
+        for continuous in (False, True):
+            lines += [""] + bench(args.customers, args.seed, args.lifetimes, work,
+                                  continuous=continuous)
     print("\n".join(lines))
     return 0
 

@@ -17,12 +17,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import integrate, special, stats
 
-from crm_lib import clv
 from crm_lib._errors import DataError, DataWarning
 from crm_lib.clv import (
     BetaGeo,
     GammaGamma,
     NotFittedError,
+    _bgnbd,
+    _gammagamma,
+    calibration_end,
     clv_by,
     clv_settings,
     cohort_clv,
@@ -282,7 +284,7 @@ def test_fit_reaches_the_maximum_of_the_likelihood(fitted, sim):
     bg, _ = fitted
     best = bg.log_likelihood(sim).sum()
     assert best == pytest.approx(bg.log_likelihood_, rel=1e-12)
-    for name in clv._BG_NAMES:
+    for name in _bgnbd._BG_NAMES:
         for f in (0.999, 1.001):
             p = dict(bg.params_)
             p[name] *= f
@@ -292,7 +294,7 @@ def test_fit_reaches_the_maximum_of_the_likelihood(fitted, sim):
 def test_standard_errors_match_the_observed_information(fitted, sim):
     # finite differences of the log-likelihood in the natural parameters, computed here
     bg, _ = fitted
-    names = list(clv._BG_NAMES)
+    names = list(_bgnbd._BG_NAMES)
     theta = np.array([bg.params_[k] for k in names])
     h = theta * 1e-4
 
@@ -321,7 +323,7 @@ def test_weighted_fit_equals_unweighted(sim):
     full = BetaGeo().fit(small)
     weighted = BetaGeo().fit(grouped, weights="n")
     arr = BetaGeo().fit(grouped, weights=grouped["n"].to_numpy())
-    for k in clv._BG_NAMES:
+    for k in _bgnbd._BG_NAMES:
         assert weighted.params_[k] == pytest.approx(full.params_[k], rel=1e-7)
         assert arr.params_[k] == pytest.approx(full.params_[k], rel=1e-7)
         assert weighted.standard_errors_[k] == pytest.approx(full.standard_errors_[k], rel=1e-4)
@@ -342,7 +344,7 @@ def test_fit_is_independent_of_row_order_and_leaves_input_unchanged(sim):
     a = BetaGeo().fit(part)
     b = BetaGeo().fit(part.sample(frac=1.0, random_state=3))
     pd.testing.assert_frame_equal(part, before)
-    for k in clv._BG_NAMES:
+    for k in _bgnbd._BG_NAMES:
         assert a.params_[k] == pytest.approx(b.params_[k], rel=1e-8)
 
 
@@ -379,7 +381,7 @@ def test_fit_with_t_zero_rows_and_one_off_customers(sim):
     both = pd.concat([sim.iloc[:3000][["frequency", "recency", "T"]], extra], ignore_index=True)
     a = BetaGeo().fit(sim.iloc[:3000])
     b = BetaGeo().fit(both)  # a customer with T = 0 carries no information
-    for k in clv._BG_NAMES:
+    for k in _bgnbd._BG_NAMES:
         assert b.params_[k] == pytest.approx(a.params_[k], rel=1e-7)
 
 
@@ -398,8 +400,26 @@ def test_non_convergence_is_an_error():
     rng = np.random.default_rng(1)
     T = rng.integers(50, 300, 200).astype(float)
     s = _summary(np.column_stack([rng.integers(1, 20, 200), T, T]))
-    with pytest.raises(DataError, match=r"BG/NBD fit (did not converge|has no unique optimum).*penalizer"):
+    with pytest.raises(DataError, match=r"BG/NBD fit did not converge.*No dropout is "
+                                        r"identifiable.*A penalizer does not help"):
         BetaGeo().fit(s)
+    # the advice is true: with the penalizer it would have suggested, it still fails
+    with pytest.raises(DataError, match=r"No dropout is identifiable"):
+        BetaGeo(penalizer=0.001).fit(s)
+
+
+def test_penalizer_advice_is_never_the_penalizer_already_used():
+    from crm_lib.clv._engine import _penalizer_hint
+
+    assert "BetaGeo(penalizer=0.001)" in _penalizer_hint("BetaGeo", 0.0)
+    used = _penalizer_hint("BetaGeo", 0.001)
+    assert used.startswith("BetaGeo(penalizer=0.001) did not help") and "penalizer=0.01)" in used
+    assert "try" not in _penalizer_hint("GammaGamma", 0.1).lower()
+    # a Gamma-Gamma fit on one spend value does not converge without a penalizer
+    s = pd.DataFrame({"frequency": [1.0, 2.0, 3.0], "monetary_value": [5.0, 5.0, 5.0]})
+    with pytest.raises(DataError, match=r"Try a penalizer, e\.g\. GammaGamma\(penalizer=0\.001\)"):
+        GammaGamma().fit(s)
+    assert GammaGamma(penalizer=0.001).fit(s).params_["q"] > 0  # and that advice helps here
 
 
 def test_not_fitted():
@@ -498,7 +518,7 @@ def test_gamma_gamma_likelihood_and_expected_spend_from_the_definition(x, m):
     lik = integrate.quad(joint, 0, np.inf, epsabs=1e-15, epsrel=1e-11, limit=200)[0]
     post_mean = integrate.quad(lambda nu: p / nu * joint(nu), 0, np.inf, epsabs=1e-15,
                                epsrel=1e-11, limit=200)[0] / lik
-    got_ll = clv._gg_loglik((p, q, v), np.array([x]), np.array([m]))[0]
+    got_ll = _gammagamma._gg_loglik((p, q, v), np.array([x]), np.array([m]))[0]
     assert np.exp(got_ll) == pytest.approx(lik, rel=1e-7)
     gg = GammaGamma.from_params(p=p, q=q, v=v)
     got = gg.expected_spend(pd.DataFrame({"frequency": [float(x)], "monetary_value": [m]}))
@@ -530,7 +550,7 @@ def test_gamma_gamma_weighted_equals_unweighted(sim):
     grouped = part.groupby(["frequency", "monetary_value"]).size().rename("n").reset_index()
     a = GammaGamma().fit(part)
     b = GammaGamma().fit(grouped, weights="n")
-    for k in clv._GG_NAMES:
+    for k in _gammagamma._GG_NAMES:
         assert b.params_[k] == pytest.approx(a.params_[k], rel=1e-7)
 
 
@@ -560,18 +580,19 @@ def test_lifetime_value_is_lifetimes_definition(fitted, sim):
     spend = gg.expected_spend(s)
     want = np.zeros(len(s))
     for i in range(1, 7):  # the definition, month by month
-        step = bg.predict_purchases(i * 4.345, s) - bg.predict_purchases((i - 1) * 4.345, s)
+        L = 365.25 / 12 / 7  # one month in weeks
+        step = bg.predict_purchases(i * L, s) - bg.predict_purchases((i - 1) * L, s)
         want += (spend * step / 1.02 ** i).to_numpy()
     np.testing.assert_allclose(out["clv"], 0.3 * want, rtol=1e-10)
     np.testing.assert_allclose(out["expected_purchases"],
-                               bg.predict_purchases(6 * 4.345, s), rtol=1e-10)
+                               bg.predict_purchases(6 * 365.25 / 12 / 7, s), rtol=1e-10)
     assert out.index.equals(s.index)
-    assert out.attrs["freq"] == "W" and out.attrs["month_length"] == 4.345
+    assert out.attrs["freq"] == "W" and out.attrs["month_length"] == pytest.approx(4.348214285714)
 
 
 def test_lifetime_value_same_in_days_and_weeks(sim):
-    # the same customers in days and in weeks: fits agree, and CLV differs only by the
-    # month length (30 days vs 4.345 weeks = 30.4 days)
+    # the same customers in days and in weeks: the fits agree, and with one month length
+    # (365.25 / 12 days = 4.348 weeks) in both units so do the CLVs
     weeks = sim.iloc[:8000]
     days = weeks.assign(recency=weeks["recency"] * 7, T=weeks["T"] * 7)
     days.attrs["freq"] = "D"
@@ -581,10 +602,12 @@ def test_lifetime_value_same_in_days_and_weeks(sim):
     gg = GammaGamma().fit(weeks)
     cw = lifetime_value(bw, gg, weeks)["clv"].sum()
     cd = lifetime_value(bd, gg, days)["clv"].sum()
-    assert cd == pytest.approx(cw, rel=0.02)
-    # with the month length in days set to 4.345 weeks, they agree exactly
-    cd2 = lifetime_value(bd, gg, days, month_length={"D": 4.345 * 7})["clv"].sum()
-    assert cd2 == pytest.approx(cw, rel=1e-6)
+    assert cd == pytest.approx(cw, rel=1e-6)
+    # lifetimes' months (30 days, 4.345 weeks = 30.415 days) make them differ
+    cd30 = lifetime_value(bd, gg, days, month_length={"D": 30.0})["clv"].sum()
+    cw30 = lifetime_value(bw, gg, weeks, month_length={"W": 4.345})["clv"].sum()
+    assert abs(cw30 / cd30 - 1) > 1e-3
+    assert cd30 < cw30 < cd
 
 
 def test_lifetime_value_refuses_mismatched_units(fitted, sim):
@@ -649,7 +672,7 @@ def test_historical_and_cohort_clv():
     s.attrs["as_of"] = pd.Timestamp("2026-10-31")
     h = historical_clv(s)
     assert h["historical_clv"].tolist() == [10.0, 30.0, 5.0, 7.0]
-    month = 365.2425 / 12
+    month = 365.25 / 12  # MONTH_DAYS
     assert h.loc["c", "tenure_months"] == pytest.approx(213 / month)
     assert h.loc["c", "historical_clv_per_month"] == pytest.approx(5.0 / (213 / month))
     c = cohort_clv(s)
@@ -826,7 +849,7 @@ def test_gamma_gamma_and_clv_row_order_and_input(fitted, sim):
     a = GammaGamma().fit(part)
     b = GammaGamma().fit(shuffled)
     pd.testing.assert_frame_equal(part, before)
-    for k in clv._GG_NAMES:
+    for k in _gammagamma._GG_NAMES:
         assert a.params_[k] == pytest.approx(b.params_[k], rel=1e-8)
     bg, gg = fitted
     v1 = lifetime_value(bg, gg, part)
@@ -885,7 +908,57 @@ def test_gross_margin_and_clv_settings(fitted, sim):
     bg, gg = fitted
     value = lifetime_value(bg, gg, sim.iloc[:20], months=6, discount_rate=0.02, margin=0.25)
     row = clv_settings(value).iloc[0]
-    assert row["period_unit"] == "clv_unit_W" and row["periods_per_month"] == 4.345
+    assert row["period_unit"] == "clv_unit_W" and row["periods_per_month"] == pytest.approx(365.25 / 84)
     assert (row["horizon_months"], row["discount_rate"], row["margin"]) == (6.0, 0.02, 0.25)
     with pytest.raises(DataError, match=r"`clv` records no 'freq'"):
         clv_settings(pd.DataFrame({"clv": [1.0]}))
+
+
+def test_calibration_end_keeps_the_holdout_whole_months():
+    # CDNOW 1997-06-30 with a 6-month holdout: the holdout is 1997-01-01..1997-06-30
+    assert calibration_end("1997-06-30", 6) == pd.Timestamp("1996-12-31")
+    assert calibration_end(pd.Timestamp("1998-02-28"), 1) == pd.Timestamp("1998-01-31")
+    assert calibration_end("1996-03-31", 1) == pd.Timestamp("1996-02-29")  # leap year
+    assert calibration_end("2026-10-15", 6) == pd.Timestamp("2026-04-15")
+    assert calibration_end("2026-05-30", 3) == pd.Timestamp("2026-02-28")  # clipped
+    with pytest.raises(DataError, match=r"`holdout_months` must be a whole number >= 1, got 0"):
+        calibration_end("2026-10-31", 0)
+    with pytest.raises(DataError, match=r"`as_of` must be a date, got 'soon'"):
+        calibration_end("soon", 3)
+
+
+def test_fit_on_continuous_and_gapped_frequencies_equals_the_compressed_fit(sim):
+    # fractional recency and T take the hash path of the row compression, a frequency table with
+    # gaps (no customer with x = 2) the unsorted path; both must give the fit of the same
+    # customers duplicated (weights 2), which compresses them again
+    rng = np.random.default_rng(5)
+    s = sim.iloc[:3000].copy()
+    s["T"] = s["T"] + rng.uniform(0, 0.5, len(s))
+    s["recency"] = np.where(s["frequency"] > 0, s["recency"] + rng.uniform(0, 0.5, len(s)), 0.0)
+    s["recency"] = np.minimum(s["recency"], s["T"])
+    s = s[s["frequency"] != 2]
+    one = BetaGeo().fit(s)
+    two = BetaGeo().fit(pd.concat([s, s.iloc[::-1]]))
+    assert one.n_rows_ == len(s) and two.n_rows_ == len(s)
+    for k in _bgnbd._BG_NAMES:
+        assert two.params_[k] == pytest.approx(one.params_[k], rel=1e-8)
+    ll = BetaGeo.from_params(**one.params_).log_likelihood(s).sum()
+    assert one.log_likelihood_ == pytest.approx(ll, rel=1e-10)
+
+
+def test_unique_rows_hash_path_agrees_with_numpy():
+    from crm_lib.clv._engine import _sorted_unique_rows, _unique_rows
+
+    rng = np.random.default_rng(2)
+    a = np.round(rng.uniform(0, 3, 5000), 1)
+    b = np.round(rng.uniform(0, 2, 5000), 1) * -1.0 + 0.0
+    b[:10] = -0.0  # -0.0 and 0.0 are one value
+    b[10:20] = 0.0
+    for cols in ([a, b], [a, b, a * 2]):
+        got, inv = _unique_rows(cols)
+        want = np.unique(np.column_stack(cols), axis=0)
+        assert len(got[0]) == len(want)
+        for c, u in zip(cols, got, strict=True):
+            np.testing.assert_array_equal(u[inv], c)
+        got_s, inv_s = _sorted_unique_rows(cols)
+        np.testing.assert_array_equal(np.column_stack(got_s), want)
