@@ -43,6 +43,7 @@ import pandas as pd
 from crm_lib import summary
 from crm_lib._errors import DataError, DataWarning, fail_rows, require_columns, require_one_of
 from crm_lib._frames import as_tuple, attach_groups, date_window
+from crm_lib._notebook import accepts_absent
 from crm_lib.schema import LOSS_REASONS, REFERENCE_LOSS_SHARES
 
 __all__ = [
@@ -301,6 +302,7 @@ def at_risk_summary(status: pd.DataFrame, *, by=None, groups=None,
 # --- reasons ------------------------------------------------------------------------------------
 
 
+@accepts_absent('lost_customers', columns=('reason', 'lost_customers', 'share', 'cum_share', 'reference_share', 'difference', 'preventable'))
 def churn_reasons(lost_customers: pd.DataFrame, *, by=None, groups=None,
                   reasons: Sequence[str] = LOSS_REASONS, reference=REFERENCE_LOSS_SHARES,
                   preventable: Sequence[str] = PREVENTABLE_REASONS, start=None, as_of=None,
@@ -376,6 +378,7 @@ def churn_reasons(lost_customers: pd.DataFrame, *, by=None, groups=None,
     return long.drop(columns="_order").reset_index(drop=True)
 
 
+@accepts_absent('lost_customers', columns=('lost_customers', 'preventable_losses', 'preventable_share', 'reference_share'))
 def preventable_share(lost_customers: pd.DataFrame, *, by=None, groups=None,
                       preventable: Sequence[str] = PREVENTABLE_REASONS,
                       reference=REFERENCE_LOSS_SHARES, **kwargs) -> pd.DataFrame:

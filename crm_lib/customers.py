@@ -23,6 +23,7 @@ import pandas as pd
 from crm_lib import summary
 from crm_lib._errors import DataError, DataWarning, require_columns, require_one_of
 from crm_lib._frames import index_by_customer, largest_first, to_day
+from crm_lib._notebook import accepts_absent
 
 __all__ = [
     "LIFECYCLE_STAGES",
@@ -625,6 +626,7 @@ def trading_performance(
     return out
 
 
+@accepts_absent('targets', columns=('period', 'sales', 'expected_sales', 'attainment', 'below_target'))
 def target_attainment(
     period_frame: pd.DataFrame,
     targets: pd.DataFrame,
@@ -833,6 +835,7 @@ def cost_to_serve(
 # --------------------------------------------------------------------------------------------
 
 
+@accepts_absent('products', columns=('categories', 'industry', 'kind', 'peers', 'peer_median_categories', 'candidate', 'suggested'))
 def cross_sell_candidates(
     product_totals: pd.DataFrame,
     *,
