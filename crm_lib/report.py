@@ -197,19 +197,22 @@ WRITTEN: frozenset[str] = frozenset({"ok", "partial"})
 
 
 def skipped_sections(nb) -> list[dict]:
-    """The sections an executed notebook skipped, in order, each once: ``[{"section", "note"}]``.
+    """The sections an executed notebook skipped, one entry per reason: ``[{"section", "note"}]``
+    (``section``: the titles of the charts and tables it replaced, comma-separated).
 
     Read from the records that :class:`crm_lib.plots._shared.SkippedNote` leaves in the outputs
     (mime type :data:`crm_lib._notebook.SKIPPED_MIME`).
     """
-    found: dict[tuple[str, str], dict] = {}
+    found: dict[str, list[str]] = {}
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             rec = out.get("data", {}).get(SKIPPED_MIME)
             if isinstance(rec, dict):
-                key = (str(rec.get("section", "")), str(rec.get("note", "")))
-                found.setdefault(key, {"section": key[0], "note": key[1]})
-    return list(found.values())
+                sections = found.setdefault(str(rec.get("note", "")), [])
+                section = str(rec.get("section", "") or "")
+                if section and section not in sections:
+                    sections.append(section)
+    return [{"section": ", ".join(sections), "note": note} for note, sections in found.items()]
 
 
 def _skipped_banner(skipped: list[dict], lang: str) -> str:

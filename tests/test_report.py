@@ -217,9 +217,19 @@ def test_interactive_only_in_a_live_kernel(monkeypatch):
             return Shell()
 
     monkeypatch.setitem(sys.modules, "IPython", FakeIPython)
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    monkeypatch.delenv("CRM_WORKBOOK_LIVE", raising=False)
     assert interactive() is False  # CRM_WORKBOOK_BATCH=1 from conftest
     monkeypatch.setenv("CRM_WORKBOOK_BATCH", "0")
-    assert interactive() is True
+    assert interactive() is False  # a kernel, but no front end: papermill, nbconvert, nbval
+    monkeypatch.setenv("JPY_SESSION_NAME", "/work/notebooks/20_tiering.ipynb")
+    assert interactive() is True  # jupyter-server started the kernel for an open notebook
+    monkeypatch.delenv("JPY_SESSION_NAME")
+    monkeypatch.setenv("CRM_WORKBOOK_LIVE", "1")
+    assert interactive() is True  # make lab
+    monkeypatch.setenv("CRM_WORKBOOK_BATCH", "1")
+    assert interactive() is False  # the batch always wins
+    monkeypatch.setenv("CRM_WORKBOOK_BATCH", "0")
     Shell.kernel = None
     assert interactive() is False
 

@@ -1,0 +1,273 @@
+"""Exports nobody here generated: absent optional tables, short history, no costs, plain papermill.
+
+The data are a small CDNOW-like log (tests/cdnow_like.py): customers and transactions only,
+1997-01 to 1998-06, no costs, no products.
+"""
+
+import errno
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+import crm_lib as crm
+from crm_lib import plots, report
+from crm_lib._notebook import SKIPPED_MIME, accepts_absent, needs, optional, skip_reason, skipped
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import cdnow_like  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+
+
+@pytest.fixture(scope="module")
+def cdnow(tmp_path_factory) -> Path:
+    return cdnow_like.write(tmp_path_factory.mktemp("cdnow"), 300)
+
+
+# --- the mechanism: skipped results and their notes -------------------------------------------------
+
+
+def test_absent_table_gives_a_skipped_result_with_documented_columns():
+    by_month = crm.satisfaction.satisfaction_by(None, by="month")
+    assert skip_reason(by_month) == {"reason": "note_missing_table", "table": "surveys"}
+    assert len(by_month) == 0 and {"nps", "csat", "small_group"} <= set(by_month.columns)
+    empty = crm.complaints.taboos(pd.DataFrame(columns=["complaint_id", "opened_at"]))
+    assert skip_reason(empty) == {"reason": "note_empty_table", "table": "complaints"}
+    # a skipped input is passed on, selections keep the reason
+    reasons = crm.churn.churn_reasons(None)
+    assert skip_reason(reasons.loc[reasons["share"] > 0].head(3)) == skip_reason(reasons)
+    candidates = crm.customers.cross_sell_candidates(pd.DataFrame(), products=None)
+    assert skip_reason(candidates.loc[candidates["candidate"].astype(bool)])["table"] == "products"
+
+
+def test_a_chart_of_a_skipped_result_is_its_note_in_the_report_language():
+    gaps = crm.satisfaction.quality_gaps(None)
+    note = plots.gap_bars(gaps, lang="zh")
+    bundle = note._repr_mimebundle_()
+    assert bundle["text/plain"] == "数据中没有“满意度调查”表，本部分跳过。"
+    assert bundle[SKIPPED_MIME]["reason"] == "note_missing_table"
+    table = plots.table(gaps, lang="en", title="sat_nps_title")._repr_mimebundle_()[SKIPPED_MIME]
+    assert table["section"] == "NPS with its 95% interval"
+    assert table["note"] == "The table “Surveys” is not in the data: this part is skipped."
+
+
+def test_export_table_never_writes_a_skipped_result(tmp_path, monkeypatch):
+    monkeypatch.setenv("CRM_WORKBOOK_EXPORT_DIR", str(tmp_path))
+    crm.export_table(skipped("note_missing_table", columns=["a"], table="targets"), "t")
+    crm.export_table(pd.DataFrame({"a": [1]}), "u")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["u.csv"]
+
+
+def test_accepts_absent_leaves_present_tables_alone():
+    @accepts_absent("surveys", columns=("n",))
+    def count(surveys):
+        return pd.DataFrame({"n": [len(surveys)]})
+
+    assert count(pd.DataFrame({"x": [1, 2]}))["n"].tolist() == [2]
+    assert skip_reason(count(pd.DataFrame({"x": [1, 2]}))) is None
+    assert skip_reason(count(surveys=None))["reason"] == "note_missing_table"
+
+
+def test_needs_and_optional():
+    class Ds:
+        products = None
+        surveys = pd.DataFrame({"nps": [9]})
+
+    needs(Ds, "surveys")
+    with pytest.raises(crm.NotApplicable, match=r"Product margins needs the table\(s\) products"):
+        needs(Ds, "products", "surveys", analysis="Product margins")
+    assert skip_reason(optional(lambda: crm.summary.customer_summary(
+        pd.DataFrame({"customer_id": ["a"], "date": pd.to_datetime(["1997-02-01"]), "amount": [1.0]}),
+        as_of="1997-03-31", calibration_end="1996-12-31")))["reason"] == "note_failed_part"
+    with pytest.raises(KeyError):  # a bug is not an optional part failing
+        optional(lambda: {}["x"])
+
+
+def test_tier_migration_is_skipped_when_the_history_is_short():
+    tx = cdnow_like.transactions(50).assign(cost=float("nan"))  # as the loader gives a log without costs
+    before = crm.tiering.pyramid_at(tx, as_of="1996-09-30")
+    assert skip_reason(before) == {"reason": "note_short_history", "needs": "1996-09-30",
+                                   "first": tx["date"].min().strftime("%Y-%m-%d")}
+    after = crm.tiering.pyramid_at(tx, as_of="1997-09-30")
+    assert skip_reason(after) is None and after["tier"].notna().all()
+    migration = crm.tiering.tier_migration(before["tier"], after["tier"])
+    assert skip_reason(crm.tiering.migration_matrix(migration))["reason"] == "note_short_history"
+    # a year later the earlier pyramid exists and migration is computed
+    moved = crm.tiering.tier_migration(after["tier"], crm.tiering.pyramid_at(tx, as_of="1998-06-30")["tier"])
+    assert skip_reason(moved) is None and len(moved) == tx.loc[tx["date"] <= "1998-06-30", "customer_id"].nunique()
+
+
+def test_product_ranking_of_complaints_without_products_is_skipped():
+    c = pd.DataFrame({"customer_id": ["a", "b"], "category": ["quality", "service"],
+                      "opened_at": pd.to_datetime(["1997-02-01", "1997-03-01"])})
+    top = crm.complaints.top_complained(c, by="product_id")
+    assert skip_reason(top) == {"reason": "note_missing_column", "column": "product_id", "table": "complaints"}
+    assert crm.complaints.top_complained(c)["complaints"].tolist() == [1, 1]
+
+
+# --- the batch's own checks --------------------------------------------------------------------------
+
+
+def test_cli_parameters_are_typed_by_the_parameters_cell():
+    clv = {"60_lifetime_value": NOTEBOOKS / "60_lifetime_value.ipynb", "20_tiering": NOTEBOOKS / "20_tiering.ipynb"}
+    got = report.parse_cli_parameters(["penalizer=0.001", "holdout_months=3", "window_months=6",
+                                       "abc_cutoffs=[0.6, 0.85]"], clv)
+    assert got == {"60_lifetime_value": {"penalizer": 0.001, "holdout_months": 3},
+                   "20_tiering": {"window_months": 6, "abc_cutoffs": [0.6, 0.85]}}
+    assert isinstance(got["60_lifetime_value"]["holdout_months"], int)
+    assert report.typed_value("flag", "No", "bool") is False and report.typed_value("m", "202610", "str") == "202610"
+    with pytest.raises(report.BatchError, match=r"`-p holdout_months=six` must be int \(60_lifetime_value declares"):
+        report.parse_cli_parameters(["holdout_months=six"], clv)
+    with pytest.raises(report.BatchError, match=r"no notebook to run declares a parameter 'nope'"):
+        report.parse_cli_parameters(["nope=1"], clv)
+    with pytest.raises(report.BatchError, match=r"month is a shared parameter; use --month"):
+        report.parse_cli_parameters(["month=1997-09"], clv)
+    with pytest.raises(report.BatchError, match=r"`-p` takes name=value, got 'penalizer'"):
+        report.parse_cli_parameters(["penalizer"], clv)
+
+
+def test_card_file_names_are_distinct_and_safe():
+    ids = ["C/1", "C_1", "C 1", "c_1", "C1", "c1", "../x", "客户1", "a" * 200]
+    names = [report._safe_name(i) for i in ids]
+    assert len({n.lower() for n in names}) == len(ids)
+    assert all(re_ok(n) for n in names), names
+    assert report._safe_name("c_1") == "c_1"
+
+
+def re_ok(name: str) -> bool:
+    import re
+
+    return re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,79}", name) is not None
+
+
+def test_card_notebook_outside_the_notebook_folder_is_refused(tmp_path):
+    cfg = tmp_path / "batch.yaml"
+    cfg.write_text("cards: {notebook: ../evil}\n", encoding="utf-8")
+    with pytest.raises(report.BatchError, match=r"`cards.notebook` must be the name of a notebook .*'../evil'"):
+        report.read_config(cfg)
+
+
+def test_stale_work_folders_are_cleaned_but_a_live_one_is_kept(tmp_path):
+    dead = tmp_path / ".crm-report-dead"
+    dead.mkdir()
+    (dead / "pid").write_text("999999999", encoding="ascii")
+    orphan = tmp_path / ".crm-report-nopid"
+    orphan.mkdir()
+    live = tmp_path / ".crm-report-live"
+    live.mkdir()
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        (live / "pid").write_text(str(proc.pid), encoding="ascii")
+        removed = report._clean_stale_work(tmp_path)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert sorted(p.name for p in removed) == [".crm-report-dead", ".crm-report-nopid"]
+    assert live.is_dir() and not dead.exists()
+
+
+def test_a_full_disk_is_one_line_and_exit_2(cdnow, tmp_path, monkeypatch, capsys):
+    def full(job):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "out" / "x.html"))
+
+    monkeypatch.setattr(report, "run_job", full)
+    code = report.main(["--data", str(cdnow), "--out", str(tmp_path / "out"), "--month", "1997-09",
+                        "--notebooks", "00_data_quality", "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.strip().splitlines() == [f"crm-report: error: no space left while writing {tmp_path / 'out' / 'x.html'}; "
+                                        "free some space and run again."]
+    assert not list((tmp_path / "out").glob(".crm-report-*"))
+
+
+# --- the batch on customers and transactions only ----------------------------------------------------
+
+
+@pytest.mark.slow
+def test_batch_on_customers_and_transactions_only(cdnow, tmp_path, capsys):
+    out = tmp_path / "reports"
+    code = report.main(["--data", str(cdnow), "--out", str(out), "--month", "1997-09", "--jobs", "2",
+                        "--no-progress", "--cards", "top:1"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    month = out / "1997-09"
+    reports = json.loads((month / "manifest.json").read_text(encoding="utf-8"))["reports"]
+    status = {k: v["status"] for k, v in reports.items()}
+    assert set(status.values()) <= {"ok", "partial", "not_applicable"}, status
+    assert status["30_products"] == "not_applicable"
+    assert status["80_satisfaction"] == "not_applicable" and status["90_complaints"] == "not_applicable"
+    assert "needs the table(s) products" in reports["30_products"]["error"]
+    for name in ("20_tiering", "60_lifetime_value", "70_churn"):
+        assert (month / f"{name}.html").is_file(), name
+    assert status["20_tiering"] == "partial"
+    notes = [s["note"] for s in reports["20_tiering"]["skipped"]]
+    first = pd.read_csv(cdnow / "transactions.csv")["date"].min()
+    assert f"This part needs transactions on or before 1996-09-30; the data start on {first}: it is skipped." in notes
+    assert any("Service calls" in n for n in notes)
+    page = (month / "20_tiering.html").read_text(encoding="utf-8")
+    assert 'class="crm-skipped-sections"' in page and page.index("crm-skipped-sections") < page.index("plotly-graph-div")
+    index = (month / "index.html").read_text(encoding="utf-8")
+    assert "Not applicable" in index and "Partial" in index and "Skipped sections" in index
+    assert "0 failed" in captured.out
+
+
+# --- plain papermill, no workbook variable: never hangs --------------------------------------------
+
+
+def _plain_env() -> dict:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("CRM_WORKBOOK") and k not in ("JPY_SESSION_NAME", "PLOTLY_RENDERER")}
+    return env
+
+
+def _papermill(src: Path, dst: Path, *params: str, timeout: int = 120) -> subprocess.CompletedProcess:
+    args = [sys.executable, "-m", "papermill", str(src), str(dst), "--cwd", str(NOTEBOOKS),
+            "--execution-timeout", "90", "--no-progress-bar", "-k", report.KERNEL]
+    for p in params:
+        name, value = p.split("=", 1)
+        args += ["-p", name, value]
+    return subprocess.run(args, env=_plain_env(), capture_output=True, text=True, timeout=timeout)
+
+
+def _widget_cells() -> list[str]:
+    cells = []
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        cells += [c.source for c in nb.cells if c.cell_type == "code" and "crm.interactive()" in c.source]
+    return cells
+
+
+@pytest.mark.slow
+def test_widget_cells_never_run_under_plain_papermill(tmp_path):
+    """Every notebook's widget cell, twelve runs of plain papermill: none may stall (a one-in-ten
+    stall would show in 12 runs with probability 1 - 0.9**12 = 72 %, in every notebook's cell)."""
+    cells = _widget_cells()
+    assert len(cells) >= 8
+    nb = new_notebook(cells=[new_markdown_cell("# widgets"),
+                             new_code_cell("import crm_lib as crm\nprint('interactive', crm.interactive())"),
+                             *[new_code_cell(c) for c in cells]],
+                      metadata={"kernelspec": {"name": report.KERNEL, "display_name": report.KERNEL,
+                                               "language": "python"}})
+    src = tmp_path / "widgets.ipynb"
+    nbformat.write(nb, src)
+    for n in range(12):
+        done = _papermill(src, tmp_path / f"out{n}.ipynb", timeout=60)
+        assert done.returncode == 0, done.stderr[-2000:]
+    printed = nbformat.read(tmp_path / "out0.ipynb", as_version=4).cells[1].outputs[0]["text"]
+    assert printed.strip() == "interactive False"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["20_tiering", "60_lifetime_value", "70_churn", "10_customer_analysis"])
+def test_notebook_under_plain_papermill_on_a_short_history(name, cdnow, tmp_path):
+    done = _papermill(NOTEBOOKS / f"{name}.ipynb", tmp_path / "out.ipynb", f"data_dir={cdnow}",
+                      "month=1998-06")
+    assert done.returncode == 0, done.stderr[-2000:]
