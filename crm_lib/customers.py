@@ -35,6 +35,7 @@ __all__ = [
     "PROFIT_GROUPS",
     "CROSS_SELL_RULES",
     "VALUE_QUADRANTS",
+    "VALUE_CLASSES",
     "UNKNOWN",
     "customer_indicators",
     "composition",
@@ -946,11 +947,19 @@ def cross_sell_candidates(
 # --------------------------------------------------------------------------------------------
 
 
+VALUE_CLASSES: tuple[str, ...] = ("no_sales_both_windows", "unknown_growth")
+"""Classes of :func:`value_matrix` beside the four quadrants: ``no_sales_both_windows`` (no sales in the recent
+window nor in the one before: nothing to rank), ``unknown_growth`` (sales only in the recent
+window, e.g. a new customer: potential cannot be measured by growth)."""
+
+
 def value_matrix(
     indicators: pd.DataFrame,
     *,
     current_col: str = "gross_profit",
     growth_col: str = "sales_growth",
+    sales_col: str = "sales",
+    previous_col: str = "sales_prev",
     wallet_col: str | None = None,
     split: float = 0.5,
     quadrants: Mapping[tuple[bool, bool], str] = VALUE_QUADRANTS,
@@ -959,11 +968,14 @@ def value_matrix(
     """Current vs potential value per customer and the four quadrants.
 
     Current value is the percentile rank (0-1) of ``current_col`` (gross profit of the recent
-    window). Potential is the percentile rank of ``growth_col`` (sales growth; unknown growth,
-    e.g. a customer new in the window, counts as 0.5); where a share of wallet is known
+    window). Potential is the percentile rank of ``growth_col`` (sales growth); where a share of wallet is known
     (``wallet_col``, 0-1: our share of what the customer spends on our kind of products),
     potential is the mean of that rank and 1 - share of wallet (room left in the wallet).
-    A score at or above ``split`` is "high".
+    A score at or above ``split`` is "high". Two kinds of customer are not placed in a quadrant
+    (:data:`VALUE_CLASSES`): ``no_sales_both_windows`` when neither window has positive sales (``sales_col``,
+    ``previous_col``; when either column is absent nobody is), and ``unknown_growth`` when growth is unknown (empty ``growth_col``, e.g. a
+    customer new in the window) and no share of wallet gives the potential instead. Only the
+    quadrant customers are ranked, so the others do not move the ranks.
 
     Parameters
     ----------
@@ -982,7 +994,8 @@ def value_matrix(
     -------
     DataFrame
         Indexed by customer id: ``current_value``, ``growth``, ``current_score``,
-        ``potential_score``, ``quadrant``.
+        ``potential_score`` (empty outside the quadrants), ``quadrant`` (a quadrant name or one of
+        :data:`VALUE_CLASSES`).
 
     Examples
     --------
@@ -990,6 +1003,10 @@ def value_matrix(
     ...     "sales_growth": [0.0, 0.8]})
     >>> value_matrix(ind)["quadrant"].tolist()
     ['maintain', 'grow']
+    >>> ind = pd.DataFrame({"customer_id": ["a", "b", "c"], "gross_profit": [100.0, 0.0, 9.0],
+    ...     "sales_growth": [0.1, 0.0, None], "sales": [300.0, 0.0, 20.0], "sales_prev": [250.0, 0.0, 0.0]})
+    >>> value_matrix(ind)["quadrant"].tolist()
+    ['most_valuable', 'no_sales_both_windows', 'unknown_growth']
     """
     if not (0 < float(split) < 1):
         raise DataError(f"`split` must be within (0, 1), got {split!r}.")
@@ -1005,18 +1022,26 @@ def value_matrix(
     cur = ind[current_col].astype("float64")
     grow = ind[growth_col].astype("float64")
     out = pd.DataFrame({"current_value": cur, "growth": grow}, index=ind.index)
-    out["current_score"] = _pct_rank(cur)
-    pot = _pct_rank(grow)
-    if wallet_col:
-        room = 1 - ind[wallet_col].astype("float64").clip(0, 1)
-        pot = ((pot + room) / 2).where(room.notna(), pot)
-    out["potential_score"] = pot
+    if sales_col in ind.columns and previous_col in ind.columns:
+        no_sales = (~(ind[sales_col].astype("float64").fillna(0) > 0)
+                    & ~(ind[previous_col].astype("float64").fillna(0) > 0))
+    else:  # the windows' sales are not given: every customer is ranked
+        no_sales = pd.Series(False, index=ind.index)
+    room = (1 - ind[wallet_col].astype("float64").clip(0, 1)) if wallet_col else pd.Series(np.nan, index=ind.index)
+    unknown = ~no_sales & grow.isna() & room.isna()
+    placed = ~no_sales & ~unknown
+    out["current_score"] = _pct_rank(cur.where(placed)).where(placed)
+    pot = _pct_rank(grow.where(placed))
+    pot = pot.where(grow.notna() & placed, np.nan)
+    pot = ((pot + room) / 2).where(pot.notna() & room.notna(), pot.fillna(room))
+    out["potential_score"] = pot.where(placed)
     hc = out["current_score"] >= float(split) - _EPS
     hp = out["potential_score"] >= float(split) - _EPS
     out["quadrant"] = pd.array(
         np.select(
-            [hc & hp, hc & ~hp, ~hc & hp],
-            [quadrants[(True, True)], quadrants[(True, False)], quadrants[(False, True)]],
+            [no_sales, unknown, hc & hp, hc & ~hp, ~hc & hp],
+            ["no_sales_both_windows", "unknown_growth", quadrants[(True, True)], quadrants[(True, False)],
+             quadrants[(False, True)]],
             default=quadrants[(False, False)],
         ),
         dtype="str",

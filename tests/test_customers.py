@@ -551,3 +551,23 @@ def test_customer_charts_take_the_results_and_translate():
     pt = monthly([("a", "2026-01-01", 1.0), ("b", "2026-01-01", 2.0)])
     lines = plots.trading_lines(cu.trading_performance(pt), customer_ids=["a"])
     assert len(lines.data) == 1
+
+
+def test_value_matrix_keeps_no_sales_and_unknown_growth_apart():
+    # a: sales in both windows; b: no sales in either (was "grow" when growth 0 ranked high);
+    # c: new in the window (growth unknown, was counted as 0.5); d, e: ranked with a
+    ind = pd.DataFrame({"customer_id": ["a", "b", "c", "d", "e"],
+                        "gross_profit": [100.0, 0.0, 80.0, 10.0, 50.0],
+                        "sales_growth": [0.2, 0.0, np.nan, 0.9, -0.3],
+                        "sales": [300.0, 0.0, 200.0, 40.0, 150.0],
+                        "sales_prev": [250.0, 0.0, 0.0, 20.0, 210.0]})
+    out = cu.value_matrix(ind)
+    # scores at or above 0.5 are high: a (1, 0.5) most valuable, d (0, 1) grow, e (0.5, 0) maintain
+    assert out["quadrant"].tolist() == ["most_valuable", "no_sales_both_windows", "unknown_growth", "grow", "maintain"]
+    # ranks among a, d, e only: profit 100 > 50 > 10 -> 1, 0.5, 0; growth 0.9 > 0.2 > -0.3
+    assert out["current_score"].tolist() == pytest.approx([1.0, np.nan, np.nan, 0.0, 0.5], nan_ok=True)
+    assert out["potential_score"].tolist() == pytest.approx([0.5, np.nan, np.nan, 1.0, 0.0], nan_ok=True)
+    # a known share of wallet gives the new customer a potential after all
+    wallet = cu.value_matrix(ind.assign(wallet=[np.nan, np.nan, 0.2, np.nan, np.nan]), wallet_col="wallet")
+    assert wallet.loc["c", "potential_score"] == pytest.approx(0.8)
+    assert set(cu.VALUE_CLASSES) == {"no_sales_both_windows", "unknown_growth"}
