@@ -36,6 +36,8 @@ __all__ = [
     "CROSS_SELL_RULES",
     "VALUE_QUADRANTS",
     "VALUE_CLASSES",
+    "cost_coverage",
+    "margin_basis",
     "UNKNOWN",
     "customer_indicators",
     "composition",
@@ -1048,3 +1050,86 @@ def value_matrix(
     )
     out.index.name = customer_col
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# costs: known, partly known or absent
+# --------------------------------------------------------------------------------------------
+
+
+def cost_coverage(transactions: pd.DataFrame, *, amount_col: str = "amount",
+                  cost_col: str = "cost") -> float:
+    """Share of the (positive) sales whose cost is known: 1 all costs given, 0 none.
+
+    Without costs, gross profit is unknown: a gross profit computed with missing costs as zero is
+    the sales, and a report must say so rather than call it profit.
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        Transaction lines; a missing ``cost_col`` counts as no cost known.
+
+    Returns
+    -------
+    float
+        Within [0, 1]; 0 for no sales.
+
+    Examples
+    --------
+    >>> tx = pd.DataFrame({"amount": [30.0, 10.0], "cost": [20.0, None]})
+    >>> cost_coverage(tx)
+    0.75
+    """
+    require_columns(transactions, [amount_col], table="transactions")
+    amount = transactions[amount_col].astype("float64").clip(lower=0)
+    total = float(amount.sum())
+    if cost_col not in transactions.columns or total <= 0:
+        return 0.0
+    return float(amount[transactions[cost_col].notna().to_numpy()].sum()) / total
+
+
+MARGIN_BASES: tuple[str, ...] = ("margin_from_parameter", "data_gross_margin", "sales_no_costs")
+"""Where :func:`margin_basis` took the margin from."""
+
+
+def margin_basis(transactions: pd.DataFrame, *, margin: float = 0.0, gross_margin: float | None = None,
+                 min_coverage: float = 0.5, amount_col: str = "amount", cost_col: str = "cost") -> pd.DataFrame:
+    """The profit margin a value (e.g. lifetime value) is computed with, and where it comes from.
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        Transaction lines (for the cost coverage).
+    margin : float, default 0.0
+        The margin set by the user (a report parameter), within (0, 1]; 0 = take it from the data.
+    gross_margin : float, optional
+        The data's gross margin (e.g. :func:`crm_lib.clv.gross_margin`), used when ``margin`` is 0
+        and at least ``min_coverage`` of the sales have a cost.
+    min_coverage : float, default 0.5
+        Share of sales with a known cost below which the data's margin is not trusted.
+
+    Returns
+    -------
+    DataFrame
+        One row: ``margin`` (the value to use), ``basis`` (one of :data:`MARGIN_BASES`:
+        "margin_from_parameter", "data_gross_margin", or "sales_no_costs" when there are too few costs and no
+        margin was given: the margin is 1 and the values are sales, not profit), ``cost_coverage``.
+
+    Examples
+    --------
+    >>> tx = pd.DataFrame({"amount": [30.0, 10.0], "cost": [None, None]})
+    >>> margin_basis(tx, gross_margin=1.0)[["margin", "basis"]].iloc[0].tolist()
+    [1.0, 'sales_no_costs']
+    >>> margin_basis(tx, margin=0.3)[["margin", "basis"]].iloc[0].tolist()
+    [0.3, 'margin_from_parameter']
+    """
+    if not 0 <= float(margin) <= 1:
+        raise DataError(f"`margin` must be within [0, 1] (0 = from the data), got {margin!r}.")
+    coverage = cost_coverage(transactions, amount_col=amount_col, cost_col=cost_col)
+    if margin > 0:
+        value, basis = float(margin), "margin_from_parameter"
+    elif coverage >= min_coverage and gross_margin is not None and np.isfinite(gross_margin):
+        value, basis = float(gross_margin), "data_gross_margin"
+    else:
+        value, basis = 1.0, "sales_no_costs"
+    return pd.DataFrame({"margin": [value], "basis": [basis], "cost_coverage": [coverage]})

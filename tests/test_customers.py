@@ -571,3 +571,20 @@ def test_value_matrix_keeps_no_sales_and_unknown_growth_apart():
     wallet = cu.value_matrix(ind.assign(wallet=[np.nan, np.nan, 0.2, np.nan, np.nan]), wallet_col="wallet")
     assert wallet.loc["c", "potential_score"] == pytest.approx(0.8)
     assert set(cu.VALUE_CLASSES) == {"no_sales_both_windows", "unknown_growth"}
+
+
+def test_margin_basis_without_costs_says_the_values_are_sales():
+    tx = pd.DataFrame({"amount": [30.0, 10.0, -5.0], "cost": [np.nan, np.nan, np.nan]})
+    assert cu.cost_coverage(tx) == 0.0
+    basis = cu.margin_basis(tx, gross_margin=1.0).iloc[0]
+    assert (basis["margin"], basis["basis"]) == (1.0, "sales_no_costs")
+    given = cu.margin_basis(tx, margin=0.25, gross_margin=1.0).iloc[0]
+    assert (given["margin"], given["basis"]) == (0.25, "margin_from_parameter")
+    # costs on 30 of 40 positive sales: coverage 0.75, the data's margin is used
+    some = tx.assign(cost=[12.0, np.nan, np.nan])
+    assert cu.cost_coverage(some) == pytest.approx(0.75)
+    data = cu.margin_basis(some, gross_margin=0.6).iloc[0]
+    assert (data["margin"], data["basis"]) == (0.6, "data_gross_margin")
+    assert cu.cost_coverage(tx.drop(columns="cost")) == 0.0
+    with pytest.raises(DataError, match=r"`margin` must be within \[0, 1\] \(0 = from the data\), got 1.5"):
+        cu.margin_basis(tx, margin=1.5)
