@@ -334,11 +334,18 @@ def lifecycle(
     periods: pd.DataFrame | None = None,
     lost_customers: pd.DataFrame | None = None,
     rules: Mapping[str, float] = LIFECYCLE_RULES,
+    status: pd.DataFrame | None = None,
     customer_col: str = "customer_id",
     acquired_col: str = "acquired_on",
     lost_col: str = "lost_on",
 ) -> pd.DataFrame:
     """Lifecycle stage and stability of each customer on ``as_of``.
+
+    **One definition of lost and at risk.** Pass ``status`` (the result of
+    :func:`crm_lib.churn.customer_status` on the same day): then the stages *lost* and *at_risk*
+    are exactly churn's, and ``lost_factor``, ``at_risk_factor`` and ``lost_customers`` are not
+    used, so that this report, the churn report and the card count the same customers. Without
+    ``status`` the stages follow the course's own factors below.
 
     The stage is the first of these that applies (parameters from ``rules``, default
     :data:`LIFECYCLE_RULES`):
@@ -372,6 +379,9 @@ def lifecycle(
         the rows with ``orders`` > 0. Without it, purchase days stand in for purchase months.
     lost_customers : DataFrame, optional
         The lost_customers table (``customer_id``, ``lost_on``).
+    status : DataFrame, optional
+        :func:`crm_lib.churn.customer_status` (``customer_id``, ``status``): its "lost" and
+        "at_risk" decide those two stages.
 
     Returns
     -------
@@ -432,11 +442,20 @@ def lifecycle(
         lost_recorded = pd.Series(idx.isin(lc), index=idx)
     bought = first.notna()
     new_line = end - pd.DateOffset(months=int(r["new_months"]))
+    if status is not None:
+        st = index_by_customer(status, customer_col, "status")
+        require_columns(st, ["status"], table="status")
+        churn_status = st["status"].reindex(idx).astype(object)
+        is_lost = (churn_status == "lost").to_numpy(dtype=bool)
+        is_at_risk = (churn_status == "at_risk").to_numpy(dtype=bool)
+    else:
+        is_lost = (lost_recorded | (since > float(r["lost_factor"]) * interval)).to_numpy(dtype=bool)
+        is_at_risk = (since > float(r["at_risk_factor"]) * interval).to_numpy(dtype=bool)
     stage = np.select(
         [
             ~bought,
-            lost_recorded | (since > float(r["lost_factor"]) * interval),
-            since > float(r["at_risk_factor"]) * interval,
+            is_lost,
+            is_at_risk,
             first > new_line,
             (out["purchase_months"] >= int(r["loyal_periods"]))
             & (tenure >= float(r["loyal_years"]) - _EPS),

@@ -588,3 +588,26 @@ def test_margin_basis_without_costs_says_the_values_are_sales():
     assert cu.cost_coverage(tx.drop(columns="cost")) == 0.0
     with pytest.raises(DataError, match=r"`margin` must be within \[0, 1\] \(0 = from the data\), got 1.5"):
         cu.margin_basis(tx, margin=1.5)
+
+
+def test_lifecycle_takes_lost_and_at_risk_from_churn():
+    # one rule: the lifecycle's lost and at-risk customers are exactly churn's
+    from crm_lib import churn, summary
+
+    tx = pd.DataFrame({"order_id": ["1", "2", "3", "4", "5", "6"],
+                       "customer_id": ["a", "a", "a", "b", "b", "c"],
+                       "date": pd.to_datetime(["2026-01-01", "2026-01-11", "2026-01-21",
+                                               "2026-03-01", "2026-03-31", "2026-03-20"]),
+                       "quantity": [1.0] * 6, "amount": [10.0] * 6, "cost": [5.0] * 6})
+    lost = pd.DataFrame({"customer_id": ["c"], "lost_on": pd.to_datetime(["2026-03-25"]),
+                         "reason": ["moved"]})
+    as_of = pd.Timestamp("2026-04-10")
+    status = churn.customer_status(tx, as_of=as_of, lost_customers=lost, k=3.0)
+    # a: interval 10 days, 79 days inactive > 30 -> at risk; b: interval 30, 10 days -> active
+    assert status.set_index("customer_id")["status"].to_dict() == {"a": "at_risk", "b": "active", "c": "lost"}
+    customers = pd.DataFrame({"customer_id": ["a", "b", "c", "d"]})
+    life = cu.lifecycle(customers, summary.totals(tx, as_of=as_of), as_of=as_of, status=status)
+    assert life["stage"].to_dict() == {"a": "at_risk", "b": "new", "c": "lost", "d": "potential"}
+    # without status the course's own factors apply: a (79 days > 2 x its 30-day minimum interval) at risk
+    own = cu.lifecycle(customers, summary.totals(tx, as_of=as_of), as_of=as_of, lost_customers=lost)
+    assert own.loc["a", "stage"] == "at_risk" and own.loc["c", "stage"] == "lost"
