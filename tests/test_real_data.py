@@ -271,3 +271,53 @@ def test_notebook_under_plain_papermill_on_a_short_history(name, cdnow, tmp_path
     done = _papermill(NOTEBOOKS / f"{name}.ipynb", tmp_path / "out.ipynb", f"data_dir={cdnow}",
                       "month=1998-06")
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+# --- masking: names and phones inside free text, the email's domain, every output file -------------
+
+
+def test_mask_text_finds_names_phones_and_emails_in_free_text():
+    from crm_lib.data import mask_email, mask_text
+
+    notes = pd.Series(["昆明安信科技有限公司 王经理 0871-14230826，邮件 wang@anxinkunming.com.cn",
+                       "Visit Wang Wei, +86 138 1234 5678, order 12345 on 2026-03-01", None])
+    out = mask_text(notes, names=pd.Series(["昆明安信科技有限公司", "Wang Wei", "王"])).tolist()
+    assert out[0] == "昆********* 王经理 087****0826，邮件 w***@***.cn"  # a one-character name is ignored
+    assert out[1] == "Visit W*** W**, 861****5678, order 12345 on 2026-03-01"
+    assert pd.isna(out[2])
+    assert mask_email(pd.Series(["s.li@anxinkunming.com.cn"])).tolist() == ["s***@***.cn"]
+
+
+@pytest.mark.slow
+def test_masked_batch_leaks_no_name_phone_or_email(tmp_path, capsys):
+    from crm_lib import sample
+
+    tables = sample.generate(120, seed=11, start="2025-01-01", end="2026-06-30")
+    cust, inter = tables["customers"], tables["interactions"]
+    top = tables["transactions"].groupby("customer_id")["amount"].sum().sort_values(ascending=False).index[:2]
+    for cid in top:  # what a sales rep writes: the company's name, a landline, an address
+        row = cust.loc[cust["customer_id"] == cid].iloc[0]
+        idx = inter.index[inter["customer_id"] == cid]
+        inter.loc[idx, "note"] = (f"Met {row['name']} at 0871-1423{cid[-4:]}, mail {row['email']}")
+    tables["interactions"] = inter
+    data = tmp_path / "data"
+    sample.write(tables, data)
+    out = tmp_path / "reports"
+    code = report.main(["--data", str(data), "--out", str(out), "--month", "2026-05", "--mask-pii",
+                        "--notebooks", "00_data_quality,10_customer_analysis,41_supervisor_review",
+                        "--cards", "top:2", "--jobs", "2", "--no-progress"])
+    assert code == 0, capsys.readouterr().err
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert {p.suffix for p in files} >= {".html", ".ipynb", ".csv", ".json"}
+    assert len(list((out / "2026-05" / "cards").glob("*.html"))) == 2
+    secrets = {*cust["name"].dropna(), *cust["email"].dropna(), *cust["phone"].dropna(),
+               *cust["email"].dropna().str.split("@").str[1]}
+    secrets |= {f"1423{cid[-4:]}" for cid in top}
+    secrets = {s for s in secrets if len(s) >= 4}
+    leaks = {}
+    for path in files:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        found = sorted(s for s in secrets if s in text)
+        if found:
+            leaks[path.relative_to(out).as_posix()] = found[:5]
+    assert leaks == {}
