@@ -175,8 +175,12 @@ def skip_reason(obj: object) -> dict | None:
 
 
 def accepts_absent(*tables: str, columns: Sequence[str] = ()) -> Callable:
-    """Decorate an analysis so that an absent (None) or empty optional table, or a skipped input,
-    gives a skipped result instead of an error.
+    """Decorate an analysis so that an absent (None) optional table, or a skipped input, gives a
+    skipped result instead of an error.
+
+    A table that is present without rows is *not* skipped: the analysis computes its result of
+    zero counts (an export with a header only says "none this month"); a notebook that cannot do
+    without the table uses :func:`needs`, which refuses empty tables too.
 
     Parameters
     ----------
@@ -189,9 +193,9 @@ def accepts_absent(*tables: str, columns: Sequence[str] = ()) -> Callable:
     Returns
     -------
     decorator
-        The wrapped function returns ``skipped("note_missing_table", table=…)`` for a None table,
-        ``skipped("note_empty_table", table=…)`` for a table without rows, and passes on the reason
-        of any argument that is itself a skipped result; otherwise it calls the function.
+        The wrapped function returns ``skipped("note_missing_table", table=…)`` for a None table
+        and passes on the reason of any argument that is itself a skipped result; otherwise it
+        calls the function.
 
     Examples
     --------
@@ -214,8 +218,6 @@ def accepts_absent(*tables: str, columns: Sequence[str] = ()) -> Callable:
                 value = bound.arguments.get(name)
                 if value is None:
                     return skipped("note_missing_table", columns=columns, table=name)
-                if isinstance(value, pd.DataFrame) and skip_reason(value) is None and len(value) == 0:
-                    return skipped("note_empty_table", columns=columns, table=name)
             for value in bound.arguments.values():
                 reason = skip_reason(value)
                 if reason is not None:

@@ -362,7 +362,7 @@ def test_rerun_keeps_last_good_report(batch, tmp_path, capsys):
     code, stdout, err = run([*args, "--notebooks", "10_names", "--mask-pii"], capsys)
     assert code == 1
     assert "FAILED 2026-05 10_names: cell 7: AssertionError: this report needs the names" in err
-    assert "2026-05: 0 of 1 reports written, 1 failed" in stdout
+    assert "2026-05: 0 of 1 reports written (0 ok, 0 partial), 0 not applicable, 1 failed" in stdout
     assert (month / "10_names.html").read_bytes() == before
     assert (month / "00_data_quality.html").is_file() and (month / "10_names.names.csv").is_file()
     assert (month / "10_names.failed.ipynb").is_file()
