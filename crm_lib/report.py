@@ -185,6 +185,7 @@ class Result:
     finished_at: str = ""
     missing_labels: list[str] = field(default_factory=list)  # catalogue keys the notebook lacked
     skipped: list[dict] = field(default_factory=list)  # {"section", "note"} of each skipped section
+    notes: list[str] = field(default_factory=list)     # the analyses' warnings, once each
 
 
 STATUSES: tuple[str, ...] = ("ok", "partial", "not_applicable", "failed")
@@ -213,6 +214,51 @@ def skipped_sections(nb) -> list[dict]:
                 if section and section not in sections:
                     sections.append(section)
     return [{"section": ", ".join(sections), "note": note} for note, sections in found.items()]
+
+
+_WARNING_LINE = re.compile(r"^(?P<path>\S.*?):(?P<line>\d+): (?P<cat>[A-Za-z_]*Warning): (?P<msg>.*)$")
+
+
+def take_warnings(nb) -> list[str]:
+    """Take the Python warnings out of an executed notebook's outputs; return their messages, once each.
+
+    A warning printed by a cell (``/path/module.py:123: DataWarning: message`` and the source line
+    under it) is removed from the cell's stderr; an output left empty is dropped. ``nb`` is changed
+    in place. The messages go to the report's "Notes" box instead (see :func:`_notes_banner`).
+    """
+    found: dict[str, None] = {}
+    for cell in nb.cells:
+        kept = []
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                lines, rest, skip_source = str(out.get("text", "")).splitlines(), [], False
+                for line in lines:
+                    m = _WARNING_LINE.match(line)
+                    if m:
+                        found.setdefault(m.group("msg").strip(), None)
+                        skip_source = True
+                        continue
+                    if skip_source and line.startswith((" ", "\t")):
+                        skip_source = False
+                        continue
+                    skip_source = False
+                    rest.append(line)
+                if not "".join(rest).strip():
+                    continue
+                out["text"] = "\n".join(rest) + "\n"
+            kept.append(out)
+        if "outputs" in cell:
+            cell["outputs"] = kept
+    return list(found)
+
+
+def _notes_banner(notes: list[str], lang: str) -> str:
+    from crm_lib.labels import label
+
+    items = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
+    return (f'<div class="crm-report-notes" style="border:1px solid #9cc3e0;background:#eef5fb;'
+            f'padding:.5rem 1rem;margin:1rem 0"><strong>{html.escape(label("report_notes", lang))}'
+            f"</strong><ul>{items}</ul></div>")
 
 
 def _skipped_banner(skipped: list[dict], lang: str) -> str:
@@ -402,12 +448,15 @@ def run_job(job: Job) -> Result:
         result.error = (f"TimeoutError: the cell ran {slow[1]:.1f} s, at the execution timeout of "
                         f"{job.timeout:g} s")
     if result.status == "ok":
+        result.notes = take_warnings(nb)
         result.skipped = skipped_sections(nb)
         if result.skipped:
             result.status = "partial"
         lang = str(job.parameters.get("lang", "en"))
         try:
             body = _export_html(nb, result.title)
+            if result.notes:
+                body = _insert_banner(body, _notes_banner(result.notes, lang))
             if result.skipped:
                 body = _insert_banner(body, _skipped_banner(result.skipped, lang))
             (work / f"{stem}.html").write_text(body, encoding="utf-8")
@@ -415,7 +464,7 @@ def run_job(job: Job) -> Result:
             if _no_space(exc):
                 raise
             result.status, result.error = "failed", f"HTML export: {type(exc).__name__}: {_first_line(exc)}"
-    if nb is not None and _trim_plotly_bundle(nb):
+    if nb is not None and (_trim_plotly_bundle(nb) or result.notes):
         nbformat.write(nb, executed)
     if result.status in WRITTEN:
         result.files = [f"{stem}.html", f"{stem}.ipynb"]

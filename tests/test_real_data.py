@@ -322,3 +322,21 @@ def test_masked_batch_leaks_no_name_phone_or_email(tmp_path, capsys):
         if found:
             leaks[path.relative_to(out).as_posix()] = found[:5]
     assert leaks == {}
+
+
+def test_warnings_leave_the_cells_and_become_the_reports_notes_once():
+    from nbformat.v4 import new_output
+
+    warn = ("/srv/crm_lib/churn.py:197: DataWarning: 3 customers have no `prob_alive` value: they count as active.\n"
+            "  status = crm.churn.customer_status(ds.transactions)\n")
+    nb = new_notebook(cells=[
+        new_code_cell("a", outputs=[new_output("stream", name="stderr", text=warn * 3)]),
+        new_code_cell("b", outputs=[new_output("stream", name="stderr", text=warn + "real error text\n"),
+                                    new_output("stream", name="stdout", text="hello\n")]),
+    ])
+    notes = report.take_warnings(nb)
+    assert notes == ["3 customers have no `prob_alive` value: they count as active."]
+    assert nb.cells[0].outputs == []
+    assert [o["text"] for o in nb.cells[1].outputs] == ["real error text\n", "hello\n"]
+    banner = report._notes_banner(notes, "zh")
+    assert "分析说明" in banner and "/srv/crm_lib" not in banner
