@@ -323,8 +323,8 @@ def status_rule(*, rule: str = "inactivity", k: float = INACTIVITY_MULTIPLE,
 
     Examples
     --------
-    >>> status_rule(k=3.0)[["status", "condition", "value"]].iloc[1].tolist()
-    ['at_risk', 'status_rule_inactivity', 3.0]
+    >>> status_rule(k=3.0).iloc[1].to_dict()
+    {'status': 'at_risk', 'condition': 'status_rule_inactivity', 'value': 3.0}
     """
     require_one_of("rule", rule, STATUS_RULES)
     at_risk = {"inactivity": ("status_rule_inactivity", float(k)),

@@ -1137,10 +1137,10 @@ def margin_basis(transactions: pd.DataFrame, *, margin: float = 0.0, gross_margi
     Examples
     --------
     >>> tx = pd.DataFrame({"amount": [30.0, 10.0], "cost": [None, None]})
-    >>> margin_basis(tx, gross_margin=1.0)[["margin", "basis"]].iloc[0].tolist()
-    [1.0, 'sales_no_costs']
-    >>> margin_basis(tx, margin=0.3)[["margin", "basis"]].iloc[0].tolist()
-    [0.3, 'margin_from_parameter']
+    >>> margin_basis(tx, gross_margin=1.0)[["margin", "basis"]].to_dict("records")
+    [{'margin': 1.0, 'basis': 'sales_no_costs'}]
+    >>> margin_basis(tx, margin=0.3)[["margin", "basis"]].to_dict("records")
+    [{'margin': 0.3, 'basis': 'margin_from_parameter'}]
     """
     if not 0 <= float(margin) <= 1:
         raise DataError(f"`margin` must be within [0, 1] (0 = from the data), got {margin!r}.")
