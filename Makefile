@@ -29,7 +29,7 @@ test: $(STAMP)
 
 ## JupyterLab on notebooks/.
 lab: $(STAMP)
-	cd notebooks && ../$(PY) -m jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root)
+	cd notebooks && CRM_WORKBOOK_LIVE=1 ../$(PY) -m jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root)
 
 ## Regenerate the embedded sample company (committed in data/sample/).
 sample: $(STAMP)

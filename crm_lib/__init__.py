@@ -7,7 +7,7 @@ on first use, so ``import crm_lib`` stays light; nothing runs at import.
 from importlib import import_module
 
 from crm_lib._errors import DataError, DataWarning
-from crm_lib._notebook import export_table, interactive
+from crm_lib._notebook import NotApplicable, export_table, interactive, needs, optional
 from crm_lib.data import Dataset, load_dataset, read_mapping
 
 _SUBMODULES = (
@@ -17,7 +17,7 @@ _SUBMODULES = (
 
 __all__ = [
     "DataError", "DataWarning", "Dataset", "load_dataset", "read_mapping", "interactive",
-    "export_table", *_SUBMODULES,
+    "export_table", "needs", "optional", "NotApplicable", *_SUBMODULES,
 ]
 
 

@@ -43,6 +43,7 @@ import pandas as pd
 from crm_lib import summary
 from crm_lib._errors import DataError, DataWarning, fail_rows, require_columns, require_one_of
 from crm_lib._frames import as_tuple, attach_groups, date_window
+from crm_lib._notebook import accepts_absent
 from crm_lib.schema import LOSS_REASONS, REFERENCE_LOSS_SHARES
 
 __all__ = [
@@ -57,6 +58,7 @@ __all__ = [
     "RETENTION_GAIN",
     "STATUSES",
     "STATUS_RULES",
+    "status_rule",
     "WIN_BACK_YEARS",
     "at_risk_summary",
     "churn_rate_by_month",
@@ -301,6 +303,39 @@ def at_risk_summary(status: pd.DataFrame, *, by=None, groups=None,
 # --- reasons ------------------------------------------------------------------------------------
 
 
+def status_rule(*, rule: str = "inactivity", k: float = INACTIVITY_MULTIPLE,
+                threshold: float = PROB_ALIVE_THRESHOLD) -> pd.DataFrame:
+    """The rule of :func:`customer_status` as a table, for a report to state it.
+
+    Every notebook that counts lost or at-risk customers (customer analysis, churn, satisfaction,
+    complaints) takes them from :func:`customer_status` and shows this table next to the count.
+
+    Parameters
+    ----------
+    rule, k, threshold
+        As for :func:`customer_status`.
+
+    Returns
+    -------
+    DataFrame
+        One row per status ("lost", "at_risk", "active"): ``status``, ``condition`` (a catalogue
+        key), ``value`` (the rule's number: ``k`` or ``threshold``; empty where none applies).
+
+    Examples
+    --------
+    >>> status_rule(k=3.0).iloc[1].to_dict()
+    {'status': 'at_risk', 'condition': 'status_rule_inactivity', 'value': 3.0}
+    """
+    require_one_of("rule", rule, STATUS_RULES)
+    at_risk = {"inactivity": ("status_rule_inactivity", float(k)),
+               "prob_alive": ("status_rule_prob_alive", float(threshold)),
+               "records": ("status_rule_records_only", np.nan)}[rule]
+    return pd.DataFrame({"status": ["lost", "at_risk", "active"],
+                         "condition": ["status_rule_lost", at_risk[0], "status_rule_active"],
+                         "value": [np.nan, at_risk[1], np.nan]})
+
+
+@accepts_absent('lost_customers', columns=('reason', 'lost_customers', 'share', 'cum_share', 'reference_share', 'difference', 'preventable'))
 def churn_reasons(lost_customers: pd.DataFrame, *, by=None, groups=None,
                   reasons: Sequence[str] = LOSS_REASONS, reference=REFERENCE_LOSS_SHARES,
                   preventable: Sequence[str] = PREVENTABLE_REASONS, start=None, as_of=None,
@@ -376,6 +411,7 @@ def churn_reasons(lost_customers: pd.DataFrame, *, by=None, groups=None,
     return long.drop(columns="_order").reset_index(drop=True)
 
 
+@accepts_absent('lost_customers', columns=('lost_customers', 'preventable_losses', 'preventable_share', 'reference_share'))
 def preventable_share(lost_customers: pd.DataFrame, *, by=None, groups=None,
                       preventable: Sequence[str] = PREVENTABLE_REASONS,
                       reference=REFERENCE_LOSS_SHARES, **kwargs) -> pd.DataFrame:

@@ -32,6 +32,7 @@ from scipy import stats
 from crm_lib import summary
 from crm_lib._errors import DataError, DataWarning, fail_rows, require_columns
 from crm_lib._frames import as_tuple, wilson
+from crm_lib._notebook import accepts_absent, skipped
 from crm_lib.schema import COMPLAINT_CATEGORIES, COMPLAINT_SEVERITIES, HANDLING_STEPS
 
 __all__ = [
@@ -136,6 +137,7 @@ def _attach_month(df: pd.DataFrame, by: Sequence[str], opened_col: str, freq: st
     return df
 
 
+@accepts_absent('complaints', columns=('complaints', 'share'))
 def complaint_volume(complaints: pd.DataFrame, *, by="category", freq: str = "M", start=None,
                      as_of=None, categories: Sequence[str] = COMPLAINT_CATEGORIES,
                      opened_col: str = "opened_at", category_col: str = "category") -> pd.DataFrame:
@@ -189,6 +191,7 @@ def complaint_volume(complaints: pd.DataFrame, *, by="category", freq: str = "M"
     return out.reset_index(drop=True)
 
 
+@accepts_absent('complaints', columns=('complaints', 'share', 'first_opened', 'last_opened', 'main_category'))
 def top_complained(complaints: pd.DataFrame, *, by: str = "customer_id", top: int = 10,
                    min_complaints: int = 1, as_of=None, opened_col: str = "opened_at",
                    category_col: str = "category") -> pd.DataFrame:
@@ -218,6 +221,10 @@ def top_complained(complaints: pd.DataFrame, *, by: str = "customer_id", top: in
       customer_id  complaints main_category
     0           a           2       quality
     """
+    if by not in complaints.columns or complaints[by].isna().all():
+        return skipped("note_missing_column", columns=(by, "complaints", "share", "first_opened",
+                                                        "last_opened", "main_category"),
+                       column=by, table="complaints")
     df = _prepare(complaints, as_of=as_of, need=[by, category_col], category_col=category_col,
                   opened_col=opened_col)
     n_all = len(df)
@@ -239,6 +246,7 @@ def top_complained(complaints: pd.DataFrame, *, by: str = "customer_id", top: in
     return out
 
 
+@accepts_absent('complaints', columns=('complaints', 'first_response_median_h', 'first_response_p90_h', 'first_response_within_sla', 'resolved', 'share_resolved', 'resolution_median_h', 'resolution_p90_h', 'resolution_within_sla', 'share_reopened', 'share_checked', 'share_satisfied', 'sla_first_response_hours', 'sla_resolution_hours'))
 def handling_kpis(complaints: pd.DataFrame, *, by=None,
                   sla_first_response_hours: float = SLA_FIRST_RESPONSE_HOURS,
                   sla_resolution_hours: float = SLA_RESOLUTION_HOURS, as_of=None,
@@ -339,6 +347,7 @@ def handling_kpis(complaints: pd.DataFrame, *, by=None,
     return out
 
 
+@accepts_absent('complaints', columns=('step_no', 'step', 'reached', 'share_reached', 'stalled', 'share_stalled'))
 def handling_funnel(complaints: pd.DataFrame, *, steps: Sequence[str] = HANDLING_STEPS,
                     by=None, steps_col: str = "steps_done") -> pd.DataFrame:
     """The eight handling steps as a funnel: how many cases reached each step, and where they stalled.
@@ -442,6 +451,7 @@ def handling_flags(complaints: pd.DataFrame, *, max_handoffs: int = MAX_HANDOFFS
     return out
 
 
+@accepts_absent('complaints', columns=('taboo', 'cases', 'share'))
 def taboos(complaints: pd.DataFrame, *, by=None, max_handoffs: int = MAX_HANDOFFS,
            sla_first_response_hours: float = SLA_FIRST_RESPONSE_HOURS,
            sla_resolution_hours: float = SLA_RESOLUTION_HOURS, as_of=None, **cols) -> pd.DataFrame:
@@ -486,6 +496,7 @@ def taboos(complaints: pd.DataFrame, *, by=None, max_handoffs: int = MAX_HANDOFF
     return long.reset_index(drop=True)
 
 
+@accepts_absent('complaints', columns=('complaints', 'complainants', 'ratio', 'silent_unhappy', 'unhappy_total', 'customers', 'capped', 'mean_annual_sales', 'mean_annual_gross_profit', 'sales_at_risk', 'gross_profit_at_risk'))
 def iceberg(complaints: pd.DataFrame, *, ratio: float = ICEBERG_RATIO,
             transactions: pd.DataFrame | None = None, customers: int | None = None, as_of=None,
             window_days: int = 365, customer_col: str = "customer_id",
@@ -565,6 +576,7 @@ def iceberg(complaints: pd.DataFrame, *, ratio: float = ICEBERG_RATIO,
     }])
 
 
+@accepts_absent('complaints', columns=('resolution', 'customers', 'churned', 'churn_rate', 'churn_lower', 'churn_upper'))
 def churn_by_resolution(complaints: pd.DataFrame, status: pd.DataFrame, *,
                         speed_hours: Sequence[float] = RESOLUTION_SPEED_HOURS, as_of=None,
                         churned_col: str = "churned", lost_on_col: str = "lost_on",

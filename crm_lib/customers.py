@@ -23,6 +23,7 @@ import pandas as pd
 from crm_lib import summary
 from crm_lib._errors import DataError, DataWarning, require_columns, require_one_of
 from crm_lib._frames import index_by_customer, largest_first, to_day
+from crm_lib._notebook import accepts_absent
 
 __all__ = [
     "LIFECYCLE_STAGES",
@@ -34,6 +35,9 @@ __all__ = [
     "PROFIT_GROUPS",
     "CROSS_SELL_RULES",
     "VALUE_QUADRANTS",
+    "VALUE_CLASSES",
+    "cost_coverage",
+    "margin_basis",
     "UNKNOWN",
     "customer_indicators",
     "composition",
@@ -330,11 +334,18 @@ def lifecycle(
     periods: pd.DataFrame | None = None,
     lost_customers: pd.DataFrame | None = None,
     rules: Mapping[str, float] = LIFECYCLE_RULES,
+    status: pd.DataFrame | None = None,
     customer_col: str = "customer_id",
     acquired_col: str = "acquired_on",
     lost_col: str = "lost_on",
 ) -> pd.DataFrame:
     """Lifecycle stage and stability of each customer on ``as_of``.
+
+    **One definition of lost and at risk.** Pass ``status`` (the result of
+    :func:`crm_lib.churn.customer_status` on the same day): then the stages *lost* and *at_risk*
+    are exactly churn's, and ``lost_factor``, ``at_risk_factor`` and ``lost_customers`` are not
+    used, so that this report, the churn report and the card count the same customers. Without
+    ``status`` the stages follow the course's own factors below.
 
     The stage is the first of these that applies (parameters from ``rules``, default
     :data:`LIFECYCLE_RULES`):
@@ -368,6 +379,9 @@ def lifecycle(
         the rows with ``orders`` > 0. Without it, purchase days stand in for purchase months.
     lost_customers : DataFrame, optional
         The lost_customers table (``customer_id``, ``lost_on``).
+    status : DataFrame, optional
+        :func:`crm_lib.churn.customer_status` (``customer_id``, ``status``): its "lost" and
+        "at_risk" decide those two stages.
 
     Returns
     -------
@@ -428,11 +442,20 @@ def lifecycle(
         lost_recorded = pd.Series(idx.isin(lc), index=idx)
     bought = first.notna()
     new_line = end - pd.DateOffset(months=int(r["new_months"]))
+    if status is not None:
+        st = index_by_customer(status, customer_col, "status")
+        require_columns(st, ["status"], table="status")
+        churn_status = st["status"].reindex(idx).astype(object)
+        is_lost = (churn_status == "lost").to_numpy(dtype=bool)
+        is_at_risk = (churn_status == "at_risk").to_numpy(dtype=bool)
+    else:
+        is_lost = (lost_recorded | (since > float(r["lost_factor"]) * interval)).to_numpy(dtype=bool)
+        is_at_risk = (since > float(r["at_risk_factor"]) * interval).to_numpy(dtype=bool)
     stage = np.select(
         [
             ~bought,
-            lost_recorded | (since > float(r["lost_factor"]) * interval),
-            since > float(r["at_risk_factor"]) * interval,
+            is_lost,
+            is_at_risk,
             first > new_line,
             (out["purchase_months"] >= int(r["loyal_periods"]))
             & (tenure >= float(r["loyal_years"]) - _EPS),
@@ -625,6 +648,7 @@ def trading_performance(
     return out
 
 
+@accepts_absent('targets', columns=('period', 'sales', 'expected_sales', 'attainment', 'below_target'))
 def target_attainment(
     period_frame: pd.DataFrame,
     targets: pd.DataFrame,
@@ -833,6 +857,7 @@ def cost_to_serve(
 # --------------------------------------------------------------------------------------------
 
 
+@accepts_absent('products', columns=('categories', 'industry', 'kind', 'peers', 'peer_median_categories', 'candidate', 'suggested'))
 def cross_sell_candidates(
     product_totals: pd.DataFrame,
     *,
@@ -943,11 +968,19 @@ def cross_sell_candidates(
 # --------------------------------------------------------------------------------------------
 
 
+VALUE_CLASSES: tuple[str, ...] = ("no_sales_both_windows", "unknown_growth")
+"""Classes of :func:`value_matrix` beside the four quadrants: ``no_sales_both_windows`` (no sales in the recent
+window nor in the one before: nothing to rank), ``unknown_growth`` (sales only in the recent
+window, e.g. a new customer: potential cannot be measured by growth)."""
+
+
 def value_matrix(
     indicators: pd.DataFrame,
     *,
     current_col: str = "gross_profit",
     growth_col: str = "sales_growth",
+    sales_col: str = "sales",
+    previous_col: str = "sales_prev",
     wallet_col: str | None = None,
     split: float = 0.5,
     quadrants: Mapping[tuple[bool, bool], str] = VALUE_QUADRANTS,
@@ -956,11 +989,14 @@ def value_matrix(
     """Current vs potential value per customer and the four quadrants.
 
     Current value is the percentile rank (0-1) of ``current_col`` (gross profit of the recent
-    window). Potential is the percentile rank of ``growth_col`` (sales growth; unknown growth,
-    e.g. a customer new in the window, counts as 0.5); where a share of wallet is known
+    window). Potential is the percentile rank of ``growth_col`` (sales growth); where a share of wallet is known
     (``wallet_col``, 0-1: our share of what the customer spends on our kind of products),
     potential is the mean of that rank and 1 - share of wallet (room left in the wallet).
-    A score at or above ``split`` is "high".
+    A score at or above ``split`` is "high". Two kinds of customer are not placed in a quadrant
+    (:data:`VALUE_CLASSES`): ``no_sales_both_windows`` when neither window has positive sales (``sales_col``,
+    ``previous_col``; when either column is absent nobody is), and ``unknown_growth`` when growth is unknown (empty ``growth_col``, e.g. a
+    customer new in the window) and no share of wallet gives the potential instead. Only the
+    quadrant customers are ranked, so the others do not move the ranks.
 
     Parameters
     ----------
@@ -979,7 +1015,8 @@ def value_matrix(
     -------
     DataFrame
         Indexed by customer id: ``current_value``, ``growth``, ``current_score``,
-        ``potential_score``, ``quadrant``.
+        ``potential_score`` (empty outside the quadrants), ``quadrant`` (a quadrant name or one of
+        :data:`VALUE_CLASSES`).
 
     Examples
     --------
@@ -987,6 +1024,10 @@ def value_matrix(
     ...     "sales_growth": [0.0, 0.8]})
     >>> value_matrix(ind)["quadrant"].tolist()
     ['maintain', 'grow']
+    >>> ind = pd.DataFrame({"customer_id": ["a", "b", "c"], "gross_profit": [100.0, 0.0, 9.0],
+    ...     "sales_growth": [0.1, 0.0, None], "sales": [300.0, 0.0, 20.0], "sales_prev": [250.0, 0.0, 0.0]})
+    >>> value_matrix(ind)["quadrant"].tolist()
+    ['most_valuable', 'no_sales_both_windows', 'unknown_growth']
     """
     if not (0 < float(split) < 1):
         raise DataError(f"`split` must be within (0, 1), got {split!r}.")
@@ -1002,21 +1043,112 @@ def value_matrix(
     cur = ind[current_col].astype("float64")
     grow = ind[growth_col].astype("float64")
     out = pd.DataFrame({"current_value": cur, "growth": grow}, index=ind.index)
-    out["current_score"] = _pct_rank(cur)
-    pot = _pct_rank(grow)
-    if wallet_col:
-        room = 1 - ind[wallet_col].astype("float64").clip(0, 1)
-        pot = ((pot + room) / 2).where(room.notna(), pot)
-    out["potential_score"] = pot
+    if sales_col in ind.columns and previous_col in ind.columns:
+        no_sales = (~(ind[sales_col].astype("float64").fillna(0) > 0)
+                    & ~(ind[previous_col].astype("float64").fillna(0) > 0))
+    else:  # the windows' sales are not given: every customer is ranked
+        no_sales = pd.Series(False, index=ind.index)
+    room = (1 - ind[wallet_col].astype("float64").clip(0, 1)) if wallet_col else pd.Series(np.nan, index=ind.index)
+    unknown = ~no_sales & grow.isna() & room.isna()
+    placed = ~no_sales & ~unknown
+    out["current_score"] = _pct_rank(cur.where(placed)).where(placed)
+    pot = _pct_rank(grow.where(placed))
+    pot = pot.where(grow.notna() & placed, np.nan)
+    pot = ((pot + room) / 2).where(pot.notna() & room.notna(), pot.fillna(room))
+    out["potential_score"] = pot.where(placed)
     hc = out["current_score"] >= float(split) - _EPS
     hp = out["potential_score"] >= float(split) - _EPS
     out["quadrant"] = pd.array(
         np.select(
-            [hc & hp, hc & ~hp, ~hc & hp],
-            [quadrants[(True, True)], quadrants[(True, False)], quadrants[(False, True)]],
+            [no_sales, unknown, hc & hp, hc & ~hp, ~hc & hp],
+            ["no_sales_both_windows", "unknown_growth", quadrants[(True, True)], quadrants[(True, False)],
+             quadrants[(False, True)]],
             default=quadrants[(False, False)],
         ),
         dtype="str",
     )
     out.index.name = customer_col
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# costs: known, partly known or absent
+# --------------------------------------------------------------------------------------------
+
+
+def cost_coverage(transactions: pd.DataFrame, *, amount_col: str = "amount",
+                  cost_col: str = "cost") -> float:
+    """Share of the (positive) sales whose cost is known: 1 all costs given, 0 none.
+
+    Without costs, gross profit is unknown: a gross profit computed with missing costs as zero is
+    the sales, and a report must say so rather than call it profit.
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        Transaction lines; a missing ``cost_col`` counts as no cost known.
+
+    Returns
+    -------
+    float
+        Within [0, 1]; 0 for no sales.
+
+    Examples
+    --------
+    >>> tx = pd.DataFrame({"amount": [30.0, 10.0], "cost": [20.0, None]})
+    >>> cost_coverage(tx)
+    0.75
+    """
+    require_columns(transactions, [amount_col], table="transactions")
+    amount = transactions[amount_col].astype("float64").clip(lower=0)
+    total = float(amount.sum())
+    if cost_col not in transactions.columns or total <= 0:
+        return 0.0
+    return float(amount[transactions[cost_col].notna().to_numpy()].sum()) / total
+
+
+MARGIN_BASES: tuple[str, ...] = ("margin_from_parameter", "data_gross_margin", "sales_no_costs")
+"""Where :func:`margin_basis` took the margin from."""
+
+
+def margin_basis(transactions: pd.DataFrame, *, margin: float = 0.0, gross_margin: float | None = None,
+                 min_coverage: float = 0.5, amount_col: str = "amount", cost_col: str = "cost") -> pd.DataFrame:
+    """The profit margin a value (e.g. lifetime value) is computed with, and where it comes from.
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        Transaction lines (for the cost coverage).
+    margin : float, default 0.0
+        The margin set by the user (a report parameter), within (0, 1]; 0 = take it from the data.
+    gross_margin : float, optional
+        The data's gross margin (e.g. :func:`crm_lib.clv.gross_margin`), used when ``margin`` is 0
+        and at least ``min_coverage`` of the sales have a cost.
+    min_coverage : float, default 0.5
+        Share of sales with a known cost below which the data's margin is not trusted.
+
+    Returns
+    -------
+    DataFrame
+        One row: ``margin`` (the value to use), ``basis`` (one of :data:`MARGIN_BASES`:
+        "margin_from_parameter", "data_gross_margin", or "sales_no_costs" when there are too few costs and no
+        margin was given: the margin is 1 and the values are sales, not profit), ``cost_coverage``.
+
+    Examples
+    --------
+    >>> tx = pd.DataFrame({"amount": [30.0, 10.0], "cost": [None, None]})
+    >>> margin_basis(tx, gross_margin=1.0)[["margin", "basis"]].to_dict("records")
+    [{'margin': 1.0, 'basis': 'sales_no_costs'}]
+    >>> margin_basis(tx, margin=0.3)[["margin", "basis"]].to_dict("records")
+    [{'margin': 0.3, 'basis': 'margin_from_parameter'}]
+    """
+    if not 0 <= float(margin) <= 1:
+        raise DataError(f"`margin` must be within [0, 1] (0 = from the data), got {margin!r}.")
+    coverage = cost_coverage(transactions, amount_col=amount_col, cost_col=cost_col)
+    if margin > 0:
+        value, basis = float(margin), "margin_from_parameter"
+    elif coverage >= min_coverage and gross_margin is not None and np.isfinite(gross_margin):
+        value, basis = float(gross_margin), "data_gross_margin"
+    else:
+        value, basis = 1.0, "sales_no_costs"
+    return pd.DataFrame({"margin": [value], "basis": [basis], "cost_coverage": [coverage]})

@@ -295,21 +295,35 @@ class Dataset:
 
     def mask_pii(self) -> Dataset:
         """A copy with customer names, phones and emails masked (``张*``, ``138****5678``,
-        ``z***@example.com``), also inside interaction notes."""
+        ``z***@***.cn``), also inside free text: the names of the customers (and of their
+        decision makers and parent companies), phone numbers and emails written in the notes of
+        interactions and in any ``note``/``comment``/``description`` column of the complaints
+        and surveys."""
         cust = self.customers
-        masked = {c: mask_name(cust[c]) for c in ("name", "decision_maker", "parent_company") if c in cust}
+        name_cols = [c for c in ("name", "decision_maker", "parent_company") if c in cust]
+        names = pd.concat([cust[c] for c in name_cols]) if name_cols else pd.Series(dtype="str")
+        masked = {c: mask_name(cust[c]) for c in name_cols}
         if "phone" in cust:
             masked["phone"] = mask_phone(cust["phone"])
         if "email" in cust:
             masked["email"] = mask_email(cust["email"])
         changes = {"customers": cust.assign(**masked)}
-        if self.interactions is not None and "note" in self.interactions:
-            changes["interactions"] = self.interactions.assign(note=mask_text(self.interactions["note"]))
+        for table in ("interactions", "complaints", "surveys"):
+            df = getattr(self, table)
+            if df is None:
+                continue
+            text_cols = [c for c in df.columns if c in _FREE_TEXT_COLUMNS]
+            if text_cols:
+                changes[table] = df.assign(**{c: mask_text(df[c], names=names) for c in text_cols})
         return replace(self, **changes)
 
     def __repr__(self) -> str:
         parts = [f"{n}={len(df):,} rows" for n, df in self.tables().items()]
         return f"Dataset({self.source!r}: {', '.join(parts)}; {len(self.quality)} quality findings)"
+
+
+_FREE_TEXT_COLUMNS = frozenset({"note", "notes", "comment", "comments", "description", "text"})
+"""Columns of interactions, complaints and surveys that :meth:`Dataset.mask_pii` masks as free text."""
 
 
 def mask_name(s: pd.Series) -> pd.Series:
@@ -340,22 +354,72 @@ def mask_phone(s: pd.Series) -> pd.Series:
 
 
 def mask_email(s: pd.Series) -> pd.Series:
-    """Keep the first letter and the domain: ``zhang.san@example.com`` → ``z***@example.com``.
+    """Keep the first letter and the top-level domain: ``zhang.san@anxin.com.cn`` → ``z***@***.cn``.
+
+    The domain of a company address names the company, so only its last label is kept.
 
     Examples
     --------
-    >>> mask_email(pd.Series(["zhang.san@example.com"])).tolist()
-    ['z***@example.com']
+    >>> mask_email(pd.Series(["zhang.san@anxinkunming.com.cn", "li@qq.com"])).tolist()
+    ['z***@***.cn', 'l***@***.com']
     """
     s = s.astype("str").where(s.notna())
-    return s.str.replace(r"^(.)[^@]*@", r"\1***@", regex=True).where(s.notna())
+    return s.str.replace(_EMAIL, r"\1***@***.\2", regex=True).where(s.notna())
 
 
-def mask_text(s: pd.Series) -> pd.Series:
-    """Mask the emails and phone numbers inside free text."""
+_EMAIL = r"([\w+-])[\w.+-]*@(?:[\w-]+\.)*([A-Za-z]{2,})\b"
+_DATE_LIKE = r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}"
+_PHONE_IN_TEXT = (r"(?<![\w])(?!(?:" + _DATE_LIKE + r")(?![\d]))"
+                  r"\+?\(?\d[\d()]*(?:[ \-.]?\(?\d[\d()]*){2,}(?![\w])")
+"""A run of digits, possibly in groups joined by one space, hyphen or dot and with parentheses or
+a leading ``+``; dates (``2026-03-01``, ``01/03/2026``) are left alone. Runs of 7 or more digits
+are masked."""
+
+
+def _mask_phone_match(m: re.Match) -> str:
+    digits = re.sub(r"\D", "", m.group(0))
+    if len(digits) < 7:
+        return m.group(0)
+    return digits[:3] + "****" + digits[-4:] if len(digits) >= 9 else "*" * len(digits)
+
+
+def mask_text(s: pd.Series, *, names: pd.Series | None = None) -> pd.Series:
+    """Mask emails, phone numbers and known names inside free text.
+
+    Parameters
+    ----------
+    s : Series
+        Free text (notes, comments).
+    names : Series, optional
+        Names to find in the text (e.g. the customers' names); each occurrence is masked as
+        :func:`mask_name` masks it. Names shorter than two characters are ignored.
+
+    Returns
+    -------
+    Series
+        Emails as :func:`mask_email`, phone numbers of 7 or more digits written with or without
+        separators (``0871-14230826``, ``+86 138 1234 5678``, ``(021) 5555 1234``) as
+        ``087****0826``; dates are left alone.
+
+    Examples
+    --------
+    >>> mask_text(pd.Series(["Call Wang Wei on 0871-14230826 before 2026-03-01, wei@anxin.com.cn"]),
+    ...           names=pd.Series(["Wang Wei"])).tolist()
+    ['Call W*** W** on 087****0826 before 2026-03-01, w***@***.cn']
+    """
     s = s.astype("str").where(s.notna())
-    s = s.str.replace(r"([\w.+-])[\w.+-]*@([\w-]+\.[\w.-]+)", r"\1***@\2", regex=True)
-    return s.str.replace(r"(\d{3})\d{4}(\d{4})", r"\1****\2", regex=True)
+    s = s.str.replace(_EMAIL, r"\1***@***.\2", regex=True)
+    s = s.str.replace(_PHONE_IN_TEXT, _mask_phone_match, regex=True)
+    if names is not None:
+        known = pd.Series(names).dropna().astype("str").str.strip()
+        known = known[known.str.len() >= 2].drop_duplicates()
+        if len(known):
+            order = known.str.len().sort_values(ascending=False, kind="stable").index
+            known = known.loc[order]
+            lookup = dict(zip(known, mask_name(known), strict=True))
+            pattern = "|".join(re.escape(n) for n in known)
+            s = s.str.replace(pattern, lambda m: lookup[m.group(0)], regex=True)
+    return s.where(s.notna())
 
 
 #: customer sales by default when `products` does not list them (``non_merchandise: []`` in the

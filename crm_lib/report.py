@@ -15,8 +15,9 @@ month, ``reports/<month>/``:
 
 Every file is written under a temporary folder and renamed into place, so an interrupted run never
 leaves a half-written report; a failed notebook keeps the previous good report of that month and
-stores its executed notebook for inspection. Exit status: 0 all reports written, 1 some failed,
-2 nothing ran (bad arguments).
+stores its executed notebook for inspection. Each report is ok, partial (sections skipped, listed
+at its top and on the index), not applicable (a table it needs is absent) or failed. Exit status:
+0 nothing failed, 1 some report failed, 2 nothing ran (bad arguments, no space left on the disk).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from types import MappingProxyType
 import pandas as pd
 
 from crm_lib._errors import DataError
-from crm_lib._notebook import BATCH_ENV, EXPORT_DIR_ENV
+from crm_lib._notebook import BATCH_ENV, EXPORT_DIR_ENV, SKIPPED_MIME
 from crm_lib.labels import MISSING_ENV
 
 SHARED_PARAMETERS: tuple[str, ...] = ("data_dir", "mapping", "month", "lang", "mask_pii")
@@ -138,6 +139,10 @@ def read_config(path: str | Path) -> BatchConfig:
     exclude = raw.get("exclude") or []
     if not isinstance(exclude, list):
         raise BatchError(f"{path}: `exclude` must be a list of notebook names.")
+    card_name = str(cards.get("notebook", CARD_NOTEBOOK)).removesuffix(".ipynb")
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", card_name) or ".." in card_name:
+        raise BatchError(f"{path}: `cards.notebook` must be the name of a notebook in the notebook "
+                         f"folder (no path), got {card_name!r}.")
     return BatchConfig(
         parameters={str(k).removesuffix(".ipynb"): dict(v or {}) for k, v in nbs.items()},
         exclude=tuple(str(x).removesuffix(".ipynb") for x in exclude),
@@ -171,7 +176,7 @@ class Result:
 
     name: str
     month: str
-    status: str            # "ok" or "failed"
+    status: str            # one of STATUSES
     seconds: float
     title: str = ""
     error: str = ""
@@ -179,6 +184,92 @@ class Result:
     files: list[str] = field(default_factory=list)   # relative to the job's work folder
     finished_at: str = ""
     missing_labels: list[str] = field(default_factory=list)  # catalogue keys the notebook lacked
+    skipped: list[dict] = field(default_factory=list)  # {"section", "note"} of each skipped section
+    notes: list[str] = field(default_factory=list)     # the analyses' warnings, once each
+
+
+STATUSES: tuple[str, ...] = ("ok", "partial", "not_applicable", "failed")
+"""A report is ok, partial (sections skipped, each with its reason), not applicable (a table it
+needs is absent: the notebook raised :class:`crm_lib.NotApplicable`) or failed. Only failed makes
+the batch exit non-zero."""
+
+WRITTEN: frozenset[str] = frozenset({"ok", "partial"})
+"""Statuses whose run wrote an HTML report."""
+
+
+def skipped_sections(nb) -> list[dict]:
+    """The sections an executed notebook skipped, one entry per reason: ``[{"section", "note"}]``
+    (``section``: the titles of the charts and tables it replaced, comma-separated).
+
+    Read from the records that :class:`crm_lib.plots._shared.SkippedNote` leaves in the outputs
+    (mime type :data:`crm_lib._notebook.SKIPPED_MIME`).
+    """
+    found: dict[str, list[str]] = {}
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            rec = out.get("data", {}).get(SKIPPED_MIME)
+            if isinstance(rec, dict):
+                sections = found.setdefault(str(rec.get("note", "")), [])
+                section = str(rec.get("section", "") or "")
+                if section and section not in sections:
+                    sections.append(section)
+    return [{"section": ", ".join(sections), "note": note} for note, sections in found.items()]
+
+
+_WARNING_LINE = re.compile(r"^(?P<path>\S.*?):(?P<line>\d+): (?P<cat>[A-Za-z_]*Warning): (?P<msg>.*)$")
+
+
+def take_warnings(nb) -> list[str]:
+    """Take the Python warnings out of an executed notebook's outputs; return their messages, once each.
+
+    A warning printed by a cell (``/path/module.py:123: DataWarning: message`` and the source line
+    under it) is removed from the cell's stderr; an output left empty is dropped. ``nb`` is changed
+    in place. The messages go to the report's "Notes" box instead (see :func:`_notes_banner`).
+    """
+    found: dict[str, None] = {}
+    for cell in nb.cells:
+        kept = []
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                lines, rest, skip_source = str(out.get("text", "")).splitlines(), [], False
+                for line in lines:
+                    m = _WARNING_LINE.match(line)
+                    if m:
+                        found.setdefault(m.group("msg").strip(), None)
+                        skip_source = True
+                        continue
+                    if skip_source and line.startswith((" ", "\t")):
+                        skip_source = False
+                        continue
+                    skip_source = False
+                    rest.append(line)
+                if not "".join(rest).strip():
+                    continue
+                out["text"] = "\n".join(rest) + "\n"
+            kept.append(out)
+        if "outputs" in cell:
+            cell["outputs"] = kept
+    return list(found)
+
+
+def _notes_banner(notes: list[str], lang: str) -> str:
+    from crm_lib.labels import label
+
+    items = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
+    return (f'<div class="crm-report-notes" style="border:1px solid #9cc3e0;background:#eef5fb;'
+            f'padding:.5rem 1rem;margin:1rem 0"><strong>{html.escape(label("report_notes", lang))}'
+            f"</strong><ul>{items}</ul></div>")
+
+
+def _skipped_banner(skipped: list[dict], lang: str) -> str:
+    from crm_lib.labels import label
+
+    items = "".join(
+        f"<li>{html.escape(s['section'] + ': ' if s['section'] else '')}{html.escape(s['note'])}</li>"
+        for s in skipped)
+    return (f'<div class="crm-skipped-sections" style="border:1px solid #e0c36b;background:#fdf6e3;'
+            f'padding:.5rem 1rem;margin:1rem 0"><strong>{html.escape(label("skipped_sections", lang))}'
+            f"</strong><ul>{items}</ul></div>")
 
 
 @contextlib.contextmanager
@@ -260,6 +351,19 @@ def _trim_plotly_bundle(nb) -> bool:
     return trimmed
 
 
+_FIRST_HEADING_END = re.compile(r"</h1>", re.I)
+
+
+def _insert_banner(body: str, banner: str) -> str:
+    """Put ``banner`` right after the report's first heading (at the top of the body without one)."""
+    m = _FIRST_HEADING_END.search(body)
+    if m is None:
+        m = re.search(r"<body[^>]*>", body, re.I)
+    if m is None:
+        return banner + body
+    return body[:m.end()] + banner + body[m.end():]
+
+
 def _first_line(text: str) -> str:
     text = re.sub(r"\x1b\[[0-9;]*m", "", str(text)).strip()
     return text.splitlines()[0] if text else ""
@@ -323,15 +427,20 @@ def run_job(job: Job) -> Result:
                                 log_output=False, start_timeout=START_TIMEOUT,
                                 execution_timeout=job.timeout, extra_arguments=list(KERNEL_ARGS))
     except PapermillExecutionError as exc:
-        result.status, result.cell = "failed", exc.exec_count
-        result.error = f"{exc.ename}: {_first_line(exc.evalue)}"
+        if exc.ename == "NotApplicable":
+            result.status, result.error = "not_applicable", _first_line(exc.evalue)
+        else:
+            result.status, result.cell = "failed", exc.exec_count
+            result.error = f"{exc.ename}: {_first_line(exc.evalue)}"
     except Exception as exc:  # kernel died, kernel missing, timeout outside a cell, ...
+        if _no_space(exc):
+            raise
         result.status, result.error = "failed", f"{type(exc).__name__}: {_first_line(exc)}"
     result.seconds = round(time.perf_counter() - start, 2)
     nb = nbformat.read(executed, as_version=4) if executed.is_file() else None
     if nb is not None:
         result.title = _title(nb)
-    if nb is not None and result.status != "ok" and result.cell is None:
+    if nb is not None and result.status == "failed" and result.cell is None:
         result.cell = _failed_cell(nb, job.timeout)
     slow = _slowest_cell(nb, job.timeout) if nb is not None and result.status == "ok" else None
     if slow is not None:
@@ -339,20 +448,32 @@ def run_job(job: Job) -> Result:
         result.error = (f"TimeoutError: the cell ran {slow[1]:.1f} s, at the execution timeout of "
                         f"{job.timeout:g} s")
     if result.status == "ok":
+        result.notes = take_warnings(nb)
+        result.skipped = skipped_sections(nb)
+        if result.skipped:
+            result.status = "partial"
+        lang = str(job.parameters.get("lang", "en"))
         try:
-            (work / f"{stem}.html").write_text(_export_html(nb, result.title), encoding="utf-8")
+            body = _export_html(nb, result.title)
+            if result.notes:
+                body = _insert_banner(body, _notes_banner(result.notes, lang))
+            if result.skipped:
+                body = _insert_banner(body, _skipped_banner(result.skipped, lang))
+            (work / f"{stem}.html").write_text(body, encoding="utf-8")
         except Exception as exc:
+            if _no_space(exc):
+                raise
             result.status, result.error = "failed", f"HTML export: {type(exc).__name__}: {_first_line(exc)}"
-    if nb is not None and _trim_plotly_bundle(nb):
+    if nb is not None and (_trim_plotly_bundle(nb) or result.notes):
         nbformat.write(nb, executed)
-    if result.status == "ok":
+    if result.status in WRITTEN:
         result.files = [f"{stem}.html", f"{stem}.ipynb"]
         if export_dir.is_dir():
             for csv in sorted(export_dir.glob("*.csv")):
                 target = work / f"{stem}.{csv.name}"
                 os.replace(csv, target)
                 result.files.append(target.relative_to(work).as_posix())
-    elif executed.is_file():
+    elif result.status == "failed" and executed.is_file():
         failed = work / f"{stem}.failed.ipynb"
         os.replace(executed, failed)
         result.files = [failed.relative_to(work).as_posix()]
@@ -493,6 +614,105 @@ def check_notebook(path: Path, extra: Mapping[str, object] = MappingProxyType({}
                              f"the notebook), got {value!r}.")
 
 
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
+def typed_value(name: str, text: str, annotation: str, notebook: str = "") -> object:
+    """Turn a ``-p name=value`` text into the type the notebook's parameters cell declares.
+
+    Parameters
+    ----------
+    name, text : str
+        The parameter and its value as typed on the command line.
+    annotation : str
+        The annotation in the parameters cell (``"str"``, ``"int"``, ``"float"``, ``"bool"``,
+        ``"list"``); anything else, or none, reads the value as YAML.
+    notebook : str
+        For the message.
+
+    Returns
+    -------
+    object
+
+    Raises
+    ------
+    BatchError
+        The value does not read as the declared type.
+
+    Examples
+    --------
+    >>> typed_value("penalizer", "0.001", "float"), typed_value("month_label", "202610", "str")
+    (0.001, '202610')
+    >>> typed_value("flag", "false", "bool"), typed_value("sizes", "[0.1, 0.9]", "list")
+    (False, [0.1, 0.9])
+    """
+    import yaml
+
+    where = f" ({notebook} declares {name}: {annotation})" if notebook else ""
+
+    def bad() -> BatchError:
+        return BatchError(f"`-p {name}={text}` must be {annotation or 'a YAML value'}{where}.")
+
+    kind = annotation.split("[")[0].strip()
+    if kind == "str":
+        return text
+    if kind == "bool":
+        low = text.strip().lower()
+        if low in _TRUE | _FALSE:
+            return low in _TRUE
+        raise bad()
+    if kind == "int":
+        try:
+            return int(text.strip())
+        except ValueError:
+            raise bad() from None
+    if kind == "float":
+        try:
+            return float(text.strip())
+        except ValueError:
+            raise bad() from None
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        raise bad() from None
+    if kind in ("list", "tuple") and not isinstance(value, list):
+        raise bad()
+    if kind == "dict" and not isinstance(value, dict):
+        raise bad()
+    return value
+
+
+def parse_cli_parameters(items: Sequence[str], notebooks: Mapping[str, Path]) -> dict[str, dict[str, object]]:
+    """The ``-p name=value`` options, typed per notebook by its parameters cell.
+
+    A parameter goes to every notebook (of ``notebooks``: name → path) that declares it; one that
+    no notebook declares, or a shared parameter (``month``, ``lang``, … have their own options),
+    is an error.
+
+    Returns
+    -------
+    dict
+        ``{notebook: {name: value}}``.
+    """
+    out: dict[str, dict[str, object]] = {nb: {} for nb in notebooks}
+    declared = {nb: declared_parameters(path) for nb, path in notebooks.items()}
+    for item in items:
+        name, sep, text = str(item).partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier():
+            raise BatchError(f"`-p` takes name=value, got {item!r}.")
+        if name in SHARED_PARAMETERS:
+            raise BatchError(f"`-p {name}=…`: {name} is a shared parameter; use --{name.replace('_', '-')}"
+                             " (or --data for data_dir).")
+        takers = [nb for nb, params in declared.items() if name in params]
+        if not takers:
+            raise BatchError(f"`-p {name}=…`: no notebook to run declares a parameter {name!r}.")
+        for nb in takers:
+            out[nb][name] = typed_value(name, text, declared[nb][name], nb)
+    return out
+
+
 def _check_kernel(name: str) -> None:
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
@@ -555,7 +775,77 @@ def select_cards(ds, spec: str, *, as_of: pd.Timestamp, top: int = DEFAULT_TOP_C
 
 
 def _safe_name(customer_id: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", customer_id)[:80] or "_"
+    """A file name for a customer's card: distinct for distinct ids, safe on every file system.
+
+    Ids made only of lower-case ASCII letters, digits, ``_`` and ``-`` (up to 80, not starting
+    with ``-``) stay as they are; any other id keeps its safe characters and gets the first 10 hex
+    digits of the SHA-256 of the id appended, so that ``C/1``, ``C_1`` and ``C 1`` do not collide,
+    nor ``C1`` and ``c1`` on a case-insensitive disk.
+
+    Examples
+    --------
+    >>> _safe_name("c_1"), _safe_name("C_1"), _safe_name("C/1") != _safe_name("C 1")
+    ('c_1', 'C_1-c205c00dfe', True)
+    """
+    import hashlib
+
+    plain = re.fullmatch(r"[a-z0-9_][a-z0-9_-]{0,79}", customer_id) is not None
+    if plain:
+        return customer_id
+    stem = re.sub(r"[^A-Za-z0-9_-]", "_", customer_id)[:60].lstrip("-") or "_"
+    digest = hashlib.sha256(customer_id.encode("utf-8")).hexdigest()[:10]
+    return f"{stem}-{digest}"
+
+
+WORK_PREFIX = ".crm-report-"
+_PID_FILE = "pid"
+
+
+def _clean_stale_work(out: Path) -> list[Path]:
+    """Remove the ``.crm-report-*`` work folders that killed runs left in ``out``.
+
+    A folder whose run is still alive (its ``pid`` file names a running process) is kept, so two
+    batches writing to one folder do not disturb each other.
+
+    Returns
+    -------
+    list of Path
+        The folders removed.
+    """
+    removed = []
+    for folder in out.glob(f"{WORK_PREFIX}*"):
+        if not folder.is_dir():
+            continue
+        try:
+            pid = int((folder / _PID_FILE).read_text(encoding="ascii").strip())
+        except (OSError, ValueError):
+            pid = 0
+        alive = False
+        if pid > 0 and pid != os.getpid():
+            try:
+                os.kill(pid, 0)
+                alive = True
+            except ProcessLookupError:
+                alive = False
+            except PermissionError:
+                alive = True
+        if not alive:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def _no_space(exc: BaseException | None) -> OSError | None:
+    """The "no space left on device" error inside ``exc`` (itself or a cause), if there is one."""
+    import errno
+
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            return exc
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return None
 
 
 # --- writing a month -----------------------------------------------------------------------------
@@ -573,7 +863,7 @@ def _commit(results: list[Result], work: Path, final: Path) -> None:
     for r in results:
         (final / r.name).parent.mkdir(parents=True, exist_ok=True)
         base = final / r.name
-        if r.status == "ok":
+        if r.status in WRITTEN:
             keep = set(r.files)
             for old in base.parent.glob(f"{base.name}.*.csv"):
                 if old.relative_to(final).as_posix() not in keep:
@@ -608,6 +898,7 @@ h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem}
 table{border-collapse:collapse;width:100%;font-size:.92rem}
 th,td{border-bottom:1px solid #ddd;padding:.35rem .5rem;text-align:left;vertical-align:top}
 th{background:#1f5f8b;color:#fff}.ok{color:#2e7d32;font-weight:600}.failed{color:#c0392b;font-weight:600}
+.partial{color:#b26a00;font-weight:600}.not_applicable{color:#555;font-weight:600}
 .error{color:#c0392b;font-size:.85rem}.meta{color:#555;font-size:.9rem}.sev-error{background:#f8d7d4}
 .sev-warning{background:#fdf0d0}.sev-info{background:#e8f1f8}.num{white-space:nowrap}
 """
@@ -640,13 +931,19 @@ def render_index(month: str, manifest: dict, *, lang: str) -> str:
         if name.startswith("cards/"):
             shown = f"{Path(name).name} · {shown}"
         parts = []
-        parts.append(link(f"{name}.html", shown) if status == "ok" else esc(shown))
-        if status != "ok" and r.get("previous_html"):
+        parts.append(link(f"{name}.html", shown) if status in WRITTEN else esc(shown))
+        if status == "failed" and r.get("previous_html"):
             parts.append(f'<br><span class="meta">{link(name + ".html", label("previous_report", lang))}'
                          f' ({esc(r.get("previous_at", ""))})</span>')
-        if r.get("error"):
+        if r.get("error") and status == "not_applicable":
+            parts.append(f'<div class="meta">{esc(r["error"])}</div>')
+        elif r.get("error"):
             cell = f"[{r['cell']}] " if r.get("cell") is not None else ""
             parts.append(f'<div class="error">{esc(cell + r["error"])}</div>')
+        if r.get("skipped"):
+            items = "".join(f"<li>{esc(x.get('section') + ': ' if x.get('section') else '')}"
+                            f"{esc(x.get('note', ''))}</li>" for x in r["skipped"])
+            parts.append(f'<div class="meta">{t("skipped_sections")}:<ul>{items}</ul></div>')
         files = r.get("files", [])
         csvs = " ".join(link(f, Path(f).name.removeprefix(Path(name).name + ".")) for f in files
                         if f.endswith(".csv"))
@@ -691,11 +988,11 @@ def _update_manifest(final: Path, results: list[Result], quality: dict, run: dic
     for r in results:
         old = manifest["reports"].get(r.name, {})
         entry = {k: v for k, v in asdict(r).items() if k not in ("name", "month")}
-        if r.status != "ok":
-            had = old.get("status") == "ok" or old.get("previous_html")
+        if r.status == "failed":
+            had = old.get("status") in WRITTEN or old.get("previous_html")
             if had and (final / f"{r.name}.html").is_file():
                 entry["previous_html"] = True
-                entry["previous_at"] = old.get("finished_at") if old.get("status") == "ok" \
+                entry["previous_at"] = old.get("finished_at") if old.get("status") in WRITTEN \
                     else old.get("previous_at", "")
                 entry["files"] = sorted(set(entry["files"]) | {f for f in old.get("files", [])
                                                                 if not f.endswith(".failed.ipynb")})
@@ -740,6 +1037,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--cards", nargs="?", const="key", default=None, metavar="WHICH",
                    help="also render customer cards: key (key accounts, the default), top, top:N, or "
                    "comma-separated customer ids")
+    p.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE",
+                   help="set a notebook parameter, typed as its parameters cell declares it (e.g. "
+                   "-p penalizer=0.001); goes to every notebook that declares NAME; repeatable")
     p.add_argument("--jobs", type=int, default=1, help="notebooks run in parallel (processes)")
     p.add_argument("--notebook-dir", default=str(NOTEBOOKS_DIR), help="folder of the notebooks "
                    "(default: the workbook's notebooks/)")
@@ -796,6 +1096,10 @@ def plan(args: argparse.Namespace) -> Plan:
     for name in names:
         check_notebook(nb_dir / f"{name}.ipynb", config.parameters.get(name, {}))
     card_nb = nb_dir / f"{config.card_notebook}.ipynb"
+    targets = {n: nb_dir / f"{n}.ipynb" for n in names}
+    if args.cards and card_nb.is_file():
+        targets[config.card_notebook] = card_nb
+    cli = parse_cli_parameters(getattr(args, "parameter", []) or [], targets)
     if args.cards:
         if not card_nb.is_file():
             raise BatchError(f"`--cards` needs {card_nb.name} in {nb_dir.name}/, which is missing.")
@@ -819,18 +1123,21 @@ def plan(args: argparse.Namespace) -> Plan:
 
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".crm-report-", dir=out))
+    _clean_stale_work(out)
+    work = Path(tempfile.mkdtemp(prefix=WORK_PREFIX, dir=out))
+    (work / _PID_FILE).write_text(str(os.getpid()), encoding="ascii")
     jobs: list[Job] = []
     for month in months:
         shared = {"data_dir": str(data), "mapping": mapping, "month": month, "lang": args.lang,
                   "mask_pii": bool(args.mask_pii)}
         for name in names:
             jobs.append(Job(str(nb_dir / f"{name}.ipynb"), name, month,
-                            {**shared, **config.parameters.get(name, {})}, str(work / month),
+                            {**shared, **config.parameters.get(name, {}), **cli.get(name, {})},
+                            str(work / month),
                             str(nb_dir), args.kernel, timeout))
         for cid in cards[month]:
             params = {**shared, **config.parameters.get(config.card_notebook, {}),
-                      config.card_parameter: cid}
+                      **cli.get(config.card_notebook, {}), config.card_parameter: cid}
             jobs.append(Job(str(card_nb), f"cards/{_safe_name(cid)}", month, params,
                             str(work / month), str(nb_dir), args.kernel, timeout))
         (work / month / "cards").mkdir(parents=True, exist_ok=True)
@@ -857,7 +1164,9 @@ def execute(p: Plan, *, jobs: int = 1, progress: bool = True) -> list[Result]:
         results.append(r)
         done[r.month].append(r)
         bar.update(1)
-        if r.status != "ok":
+        if r.status == "not_applicable":
+            bar.write(f"not applicable {r.month} {r.name}: {r.error}", file=sys.stderr)
+        elif r.status == "failed":
             cell = f"cell {r.cell}: " if r.cell is not None else ""
             kept = f" (executed notebook: {p.out / r.month / r.files[0]})" if r.files else ""
             bar.write(f"FAILED {r.month} {r.name}: {cell}{r.error}{kept}", file=sys.stderr)
@@ -884,6 +1193,8 @@ def execute(p: Plan, *, jobs: int = 1, progress: bool = True) -> list[Result]:
                     try:
                         r = fut.result()
                     except Exception as exc:  # a worker process died
+                        if _no_space(exc):
+                            raise
                         r = Result(job.name, job.month, "failed", 0.0,
                                    error=f"{type(exc).__name__}: {_first_line(exc)}")
                     finish(r)
@@ -908,7 +1219,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 when every report was written, 1 when some notebook failed, 2 when nothing ran.
+        0 when no report failed (ok, partial or not applicable), 1 when some notebook failed, 2 when
+        nothing ran or the disk is full.
     """
     parser = _parser()
     args = parser.parse_args(argv)
@@ -923,15 +1235,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         results = execute(p, jobs=args.jobs, progress=not args.no_progress)
+    except OSError as exc:
+        full = _no_space(exc)
+        if full is None:
+            raise
+        print(f"crm-report: error: no space left while writing {full.filename or p.out}; free some "
+              "space and run again.", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("crm-report: interrupted; finished months are written, the rest is discarded.",
               file=sys.stderr)
         return 130
-    failed = [r for r in results if r.status != "ok"]
+    failed = [r for r in results if r.status == "failed"]
     for month in p.months:
-        n = sum(r.month == month for r in results)
-        bad = sum(r.month == month and r.status != "ok" for r in results)
-        print(f"{month}: {n - bad} of {n} reports written, {bad} failed -> {p.out / month / 'index.html'}")
+        mine = [r for r in results if r.month == month]
+        count = {s: sum(r.status == s for r in mine) for s in STATUSES}
+        print(f"{month}: {count['ok'] + count['partial']} of {len(mine)} reports written "
+              f"({count['ok']} ok, {count['partial']} partial), {count['not_applicable']} not applicable, "
+              f"{count['failed']} failed -> {p.out / month / 'index.html'}")
     if failed:
         print(f"crm-report: {len(failed)} notebook run(s) failed: "
               + ", ".join(f"{r.month}/{r.name}" for r in failed), file=sys.stderr)

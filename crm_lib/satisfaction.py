@@ -33,6 +33,7 @@ from scipy import stats
 from crm_lib import summary
 from crm_lib._errors import DataError, DataWarning, fail_rows, require_columns, require_one_of
 from crm_lib._frames import as_tuple, attach_groups, date_window, wilson
+from crm_lib._notebook import accepts_absent
 from crm_lib.schema import SATISFACTION_FACTORS
 
 __all__ = [
@@ -302,6 +303,7 @@ def _attach(df: pd.DataFrame, by: Sequence[str], groups, *, customer_col: str, t
     return attach_groups(df, by, groups, customer_col=customer_col, table=table)
 
 
+@accepts_absent('surveys', columns=('responses', 'nps_n', 'promoters', 'passives', 'detractors', 'nps', 'nps_lower', 'nps_upper', 'csat_n', 'csat', 'csat_lower', 'csat_upper', 'small_group'))
 def satisfaction_by(surveys: pd.DataFrame, *, by=("month",), groups: pd.DataFrame | None = None,
                     min_n: int = MIN_N, confidence: float = CONFIDENCE, bands=NPS_BANDS,
                     satisfied=CSAT_SATISFIED, nps_col: str = "nps", csat_col: str = "csat",
@@ -412,6 +414,7 @@ def _factor_frame(surveys: pd.DataFrame, factors: Sequence[str], prefixes: Seque
     return present, frames
 
 
+@accepts_absent('surveys', columns=('factor', 'answers', 'expectation', 'perception', 'quality_gap', 'quality_gap_lower', 'quality_gap_upper', 'small_group'))
 def quality_gaps(surveys: pd.DataFrame, *, factors: Sequence[str] = SATISFACTION_FACTORS,
                  confidence: float = CONFIDENCE, min_n: int = MIN_N,
                  expectation_prefix: str = "exp_", perception_prefix: str = "perc_",
@@ -471,6 +474,7 @@ def quality_gaps(surveys: pd.DataFrame, *, factors: Sequence[str] = SATISFACTION
     return out
 
 
+@accepts_absent('surveys', columns=('factor', 'answers', 'importance', 'performance', 'importance_cut', 'performance_cut', 'quadrant'))
 def importance_performance(surveys: pd.DataFrame, *, factors: Sequence[str] = SATISFACTION_FACTORS,
                            importance: str = "stated", cut="mean", overall_col: str = "csat",
                            importance_prefix: str = "imp_", perception_prefix: str = "perc_",
@@ -547,6 +551,7 @@ def importance_performance(surveys: pd.DataFrame, *, factors: Sequence[str] = SA
 # --- satisfaction and loyalty ------------------------------------------------------------------
 
 
+@accepts_absent('surveys', columns=('nps_group', 'customers', 'churned', 'churn_rate', 'churn_lower', 'churn_upper', 'mean_sales', 'median_sales', 'mean_gross_profit', 'small_group'))
 def loyalty_by_nps(surveys: pd.DataFrame, transactions: pd.DataFrame, *, lost: pd.DataFrame,
                    as_of, window_days: int = 365, bands=NPS_BANDS, confidence: float = CONFIDENCE,
                    min_n: int = MIN_N, churned_col: str = "churned", lost_on_col: str = "lost_on",

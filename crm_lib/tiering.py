@@ -22,6 +22,7 @@ import pandas as pd
 from crm_lib import customers as _cust
 from crm_lib._errors import DataError, DataWarning, fail_rows, require_columns, require_one_of
 from crm_lib._frames import index_by_customer, largest_first
+from crm_lib._notebook import accepts_absent, skipped
 from crm_lib.schema import CREDIT_RATINGS
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "ABC_CLASSES",
     "ABC_VALUES",
     "TIER_NAMES",
+    "pyramid_at",
     "TIER_SIZES",
     "PYRAMID_INDICATORS",
     "PYRAMID_WEIGHTS",
@@ -748,6 +750,54 @@ def tier_summary(
 NO_TIER = "no_tier"
 
 
+def pyramid_at(
+    transactions: pd.DataFrame,
+    customers: pd.DataFrame | None = None,
+    *,
+    as_of: str | pd.Timestamp,
+    window_months: int = 12,
+    weights: Mapping[str, float] | Sequence[float] = PYRAMID_WEIGHTS,
+    tier_sizes: Sequence[float] = TIER_SIZES,
+    date_col: str = "date",
+) -> pd.DataFrame:
+    """The customer pyramid at an earlier day, for tier migration; skipped when the data are too short.
+
+    Parameters
+    ----------
+    transactions, customers : DataFrame
+        As for :func:`pyramid_indicators`.
+    as_of : date
+        The earlier day (e.g. the report day a year before).
+    window_months, weights, tier_sizes
+        As for :func:`pyramid_indicators` and :func:`pyramid_tiers`.
+
+    Returns
+    -------
+    DataFrame
+        :func:`pyramid_tiers` at ``as_of``; when no transaction falls on or before ``as_of``, an
+        empty frame of the same columns that carries the reason ``note_short_history`` (with
+        ``needs`` = ``as_of`` and ``first`` = the first transaction day), which
+        :func:`tier_migration`, :func:`migration_matrix` and every chart pass on as a note.
+
+    Examples
+    --------
+    >>> tx = pd.DataFrame({"customer_id": ["a"], "date": pd.to_datetime(["2024-03-01"]),
+    ...                    "amount": [10.0]})
+    >>> from crm_lib._notebook import skip_reason
+    >>> skip_reason(pyramid_at(tx, as_of="2023-03-31"))["reason"]
+    'note_short_history'
+    """
+    as_of = pd.Timestamp(as_of)
+    first = pd.to_datetime(transactions[date_col]).min()
+    if pd.isna(first) or first > as_of:
+        cols = ["cumulative_sales", "average_sales", "profit_margin", "sales_growth", "profit_growth",
+                "credit_status", "score", "rank", "tier"]
+        return skipped("note_short_history", columns=cols, needs=as_of, first=first)
+    indicators = pyramid_indicators(transactions, customers, as_of=as_of, window_months=window_months)
+    return pyramid_tiers(indicators, weights=weights, tier_sizes=tier_sizes)
+
+
+@accepts_absent(columns=('tier_before', 'tier_after', 'steps', 'movement'))
 def tier_migration(
     tiers_before: pd.Series,
     tiers_after: pd.Series,
@@ -811,6 +861,7 @@ def tier_migration(
     return out
 
 
+@accepts_absent(columns=TIER_NAMES + ('no_tier',))
 def migration_matrix(
     migration: pd.DataFrame, *, tier_names: Sequence[str] = TIER_NAMES
 ) -> pd.DataFrame:
@@ -1094,6 +1145,7 @@ def service_priority(
     return out
 
 
+@accepts_absent('service_calls', columns=('priority', 'calls', 'answered', 'within_threshold', 'service_level', 'target', 'gap', 'met', 'excluded'))
 def service_levels(
     service_calls: pd.DataFrame,
     tiers: pd.Series,

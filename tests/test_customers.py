@@ -551,3 +551,63 @@ def test_customer_charts_take_the_results_and_translate():
     pt = monthly([("a", "2026-01-01", 1.0), ("b", "2026-01-01", 2.0)])
     lines = plots.trading_lines(cu.trading_performance(pt), customer_ids=["a"])
     assert len(lines.data) == 1
+
+
+def test_value_matrix_keeps_no_sales_and_unknown_growth_apart():
+    # a: sales in both windows; b: no sales in either (was "grow" when growth 0 ranked high);
+    # c: new in the window (growth unknown, was counted as 0.5); d, e: ranked with a
+    ind = pd.DataFrame({"customer_id": ["a", "b", "c", "d", "e"],
+                        "gross_profit": [100.0, 0.0, 80.0, 10.0, 50.0],
+                        "sales_growth": [0.2, 0.0, np.nan, 0.9, -0.3],
+                        "sales": [300.0, 0.0, 200.0, 40.0, 150.0],
+                        "sales_prev": [250.0, 0.0, 0.0, 20.0, 210.0]})
+    out = cu.value_matrix(ind)
+    # scores at or above 0.5 are high: a (1, 0.5) most valuable, d (0, 1) grow, e (0.5, 0) maintain
+    assert out["quadrant"].tolist() == ["most_valuable", "no_sales_both_windows", "unknown_growth", "grow", "maintain"]
+    # ranks among a, d, e only: profit 100 > 50 > 10 -> 1, 0.5, 0; growth 0.9 > 0.2 > -0.3
+    assert out["current_score"].tolist() == pytest.approx([1.0, np.nan, np.nan, 0.0, 0.5], nan_ok=True)
+    assert out["potential_score"].tolist() == pytest.approx([0.5, np.nan, np.nan, 1.0, 0.0], nan_ok=True)
+    # a known share of wallet gives the new customer a potential after all
+    wallet = cu.value_matrix(ind.assign(wallet=[np.nan, np.nan, 0.2, np.nan, np.nan]), wallet_col="wallet")
+    assert wallet.loc["c", "potential_score"] == pytest.approx(0.8)
+    assert set(cu.VALUE_CLASSES) == {"no_sales_both_windows", "unknown_growth"}
+
+
+def test_margin_basis_without_costs_says_the_values_are_sales():
+    tx = pd.DataFrame({"amount": [30.0, 10.0, -5.0], "cost": [np.nan, np.nan, np.nan]})
+    assert cu.cost_coverage(tx) == 0.0
+    basis = cu.margin_basis(tx, gross_margin=1.0).iloc[0]
+    assert (basis["margin"], basis["basis"]) == (1.0, "sales_no_costs")
+    given = cu.margin_basis(tx, margin=0.25, gross_margin=1.0).iloc[0]
+    assert (given["margin"], given["basis"]) == (0.25, "margin_from_parameter")
+    # costs on 30 of 40 positive sales: coverage 0.75, the data's margin is used
+    some = tx.assign(cost=[12.0, np.nan, np.nan])
+    assert cu.cost_coverage(some) == pytest.approx(0.75)
+    data = cu.margin_basis(some, gross_margin=0.6).iloc[0]
+    assert (data["margin"], data["basis"]) == (0.6, "data_gross_margin")
+    assert cu.cost_coverage(tx.drop(columns="cost")) == 0.0
+    with pytest.raises(DataError, match=r"`margin` must be within \[0, 1\] \(0 = from the data\), got 1.5"):
+        cu.margin_basis(tx, margin=1.5)
+
+
+def test_lifecycle_takes_lost_and_at_risk_from_churn():
+    # one rule: the lifecycle's lost and at-risk customers are exactly churn's
+    from crm_lib import churn, summary
+
+    tx = pd.DataFrame({"order_id": ["1", "2", "3", "4", "5", "6"],
+                       "customer_id": ["a", "a", "a", "b", "b", "c"],
+                       "date": pd.to_datetime(["2026-01-01", "2026-01-11", "2026-01-21",
+                                               "2026-03-01", "2026-03-31", "2026-03-20"]),
+                       "quantity": [1.0] * 6, "amount": [10.0] * 6, "cost": [5.0] * 6})
+    lost = pd.DataFrame({"customer_id": ["c"], "lost_on": pd.to_datetime(["2026-03-25"]),
+                         "reason": ["moved"]})
+    as_of = pd.Timestamp("2026-04-10")
+    status = churn.customer_status(tx, as_of=as_of, lost_customers=lost, k=3.0)
+    # a: interval 10 days, 79 days inactive > 30 -> at risk; b: interval 30, 10 days -> active
+    assert status.set_index("customer_id")["status"].to_dict() == {"a": "at_risk", "b": "active", "c": "lost"}
+    customers = pd.DataFrame({"customer_id": ["a", "b", "c", "d"]})
+    life = cu.lifecycle(customers, summary.totals(tx, as_of=as_of), as_of=as_of, status=status)
+    assert life["stage"].to_dict() == {"a": "at_risk", "b": "new", "c": "lost", "d": "potential"}
+    # without status the course's own factors apply: a (79 days > 2 x its 30-day minimum interval) at risk
+    own = cu.lifecycle(customers, summary.totals(tx, as_of=as_of), as_of=as_of, lost_customers=lost)
+    assert own.loc["a", "stage"] == "at_risk" and own.loc["c", "stage"] == "lost"

@@ -217,9 +217,19 @@ def test_interactive_only_in_a_live_kernel(monkeypatch):
             return Shell()
 
     monkeypatch.setitem(sys.modules, "IPython", FakeIPython)
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    monkeypatch.delenv("CRM_WORKBOOK_LIVE", raising=False)
     assert interactive() is False  # CRM_WORKBOOK_BATCH=1 from conftest
     monkeypatch.setenv("CRM_WORKBOOK_BATCH", "0")
-    assert interactive() is True
+    assert interactive() is False  # a kernel, but no front end: papermill, nbconvert, nbval
+    monkeypatch.setenv("JPY_SESSION_NAME", "/work/notebooks/20_tiering.ipynb")
+    assert interactive() is True  # jupyter-server started the kernel for an open notebook
+    monkeypatch.delenv("JPY_SESSION_NAME")
+    monkeypatch.setenv("CRM_WORKBOOK_LIVE", "1")
+    assert interactive() is True  # make lab
+    monkeypatch.setenv("CRM_WORKBOOK_BATCH", "1")
+    assert interactive() is False  # the batch always wins
+    monkeypatch.setenv("CRM_WORKBOOK_BATCH", "0")
     Shell.kernel = None
     assert interactive() is False
 
@@ -352,7 +362,7 @@ def test_rerun_keeps_last_good_report(batch, tmp_path, capsys):
     code, stdout, err = run([*args, "--notebooks", "10_names", "--mask-pii"], capsys)
     assert code == 1
     assert "FAILED 2026-05 10_names: cell 7: AssertionError: this report needs the names" in err
-    assert "2026-05: 0 of 1 reports written, 1 failed" in stdout
+    assert "2026-05: 0 of 1 reports written (0 ok, 0 partial), 0 not applicable, 1 failed" in stdout
     assert (month / "10_names.html").read_bytes() == before
     assert (month / "00_data_quality.html").is_file() and (month / "10_names.names.csv").is_file()
     assert (month / "10_names.failed.ipynb").is_file()

@@ -3,12 +3,19 @@
 Generic charts live in ``_common.py``; each analysis domain adds its own ``_<domain>.py`` with an
 ``__all__``. This package re-exports the ``__all__`` of every ``_*.py`` module in it, so a new
 domain file needs no change here. A name exported by two modules is an error.
+
+Every exported function is wrapped once here (:func:`crm_lib.plots._shared.skippable`): given a
+skipped result (an optional table absent, too short a history) it returns the reason as a note
+instead of a chart, so notebooks need no guard of their own.
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 import pkgutil
+
+from crm_lib.plots._shared import skippable
 
 
 def _collect() -> dict[str, object]:
@@ -25,7 +32,8 @@ def _collect() -> dict[str, object]:
                     "rename one of them."
                 )
             origin[name] = info.name
-            found[name] = getattr(module, name)
+            obj = getattr(module, name)
+            found[name] = skippable(obj) if inspect.isfunction(obj) else obj
     return found
 
 

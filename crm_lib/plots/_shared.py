@@ -32,3 +32,59 @@ def _note(key: str, lang: str, **values: object):
 
     filled = {k: label(v, lang) if isinstance(v, str) else v for k, v in values.items()}
     return Markdown(f"*{_t(key, lang, **filled)}*")
+
+
+class SkippedNote:
+    """What a chart or table shows for a skipped result (:func:`crm_lib._notebook.skipped`): the
+    reason as an italic note in the report language, plus a record of the skipped section that the
+    batch reads from the executed notebook (mime type ``SKIPPED_MIME``; HTML export ignores it).
+
+    Examples
+    --------
+    >>> note = SkippedNote({"reason": "note_missing_table", "table": "surveys"}, "en", "sat_nps_title")
+    >>> note.text
+    'The table “Surveys” is not in the data: this part is skipped.'
+    """
+
+    def __init__(self, reason: dict, lang: str, section: str | None = None) -> None:
+        from crm_lib.labels import has_label
+
+        details = {k: v for k, v in reason.items() if k != "reason"}
+        filled = {k: label(v, lang) if isinstance(v, str) and has_label(v) else v for k, v in details.items()}
+        self.reason = reason
+        self.text = label(reason["reason"], lang, **filled)
+        self.section = label(section, lang) if isinstance(section, str) and has_label(section) else ""
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        import html
+
+        from crm_lib._notebook import SKIPPED_MIME
+
+        return {
+            "text/plain": self.text,
+            "text/markdown": f"*{self.text}*",
+            "text/html": f'<p class="crm-skipped"><em>{html.escape(self.text)}</em></p>',
+            SKIPPED_MIME: {"section": self.section, "note": self.text, **self.reason},
+        }
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def skippable(func):
+    """Wrap a chart or table function so that a skipped result among its arguments is drawn as
+    its :class:`SkippedNote` (the one place where plots handle absent inputs)."""
+    import functools
+
+    from crm_lib._notebook import skip_reason
+
+    @functools.wraps(func)
+    def inner(*args, **kwargs):
+        for value in (*args, *kwargs.values()):
+            reason = skip_reason(value)
+            if reason is not None:
+                title = kwargs.get("title")
+                return SkippedNote(reason, kwargs.get("lang", "en"), title if isinstance(title, str) else None)
+        return func(*args, **kwargs)
+
+    return inner
