@@ -55,8 +55,14 @@ def test_a_chart_of_a_skipped_result_is_its_note_in_the_report_language():
     bundle = note._repr_mimebundle_()
     assert bundle["text/plain"] == "数据中没有“满意度调查”表，本部分跳过。"
     assert bundle[SKIPPED_MIME]["reason"] == "note_missing_table"
-    table = plots.table(gaps, lang="en", title="sat_nps_title")._repr_mimebundle_()[SKIPPED_MIME]
-    assert table["section"] == "NPS with its 95% interval"
+    table = plots.table(gaps, lang="en", title="sat_gaps_title")._repr_mimebundle_()[SKIPPED_MIME]
+    assert table["section"] == "Service-quality gaps by factor"
+    # a title with a {by} placeholder is filled with the grouping column, as the chart would be
+    by_region = crm.satisfaction.satisfaction_by(None, by="region")
+    bars = plots.score_bars(by_region, x="region", lang="en", title="sat_nps_title")
+    assert bars._repr_mimebundle_()[SKIPPED_MIME]["section"] == "NPS by region, with its 95% interval"
+    bars = plots.score_bars(by_region, x="region", lang="zh", title="sat_nps_title")
+    assert bars._repr_mimebundle_()[SKIPPED_MIME]["section"] == "按地区的净推荐值（NPS）及其95%置信区间"
     assert table["note"] == "The table “Surveys” is not in the data: this part is skipped."
 
 

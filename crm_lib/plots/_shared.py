@@ -46,14 +46,16 @@ class SkippedNote:
     'The table “Surveys” is not in the data: this part is skipped.'
     """
 
-    def __init__(self, reason: dict, lang: str, section: str | None = None) -> None:
+    def __init__(self, reason: dict, lang: str, section: str | None = None, *, by: str | None = None) -> None:
         from crm_lib.labels import has_label
+        from crm_lib.plots._common import _by_text
 
         details = {k: v for k, v in reason.items() if k != "reason"}
         filled = {k: label(v, lang) if isinstance(v, str) and has_label(v) else v for k, v in details.items()}
         self.reason = reason
         self.text = label(reason["reason"], lang, **filled)
-        self.section = label(section, lang) if isinstance(section, str) and has_label(section) else ""
+        self.section = (label(section, lang, by=_by_text(by, lang))
+                        if isinstance(section, str) and has_label(section) else "")
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
         import html
@@ -73,7 +75,8 @@ class SkippedNote:
 
 def skippable(func):
     """Wrap a chart or table function so that a skipped result among its arguments is drawn as
-    its :class:`SkippedNote` (the one place where plots handle absent inputs)."""
+    its :class:`SkippedNote` (the one place where plots handle absent inputs). The section title
+    is filled the way the chart fills it: ``{by}`` with the grouping column (``by=`` or ``x=``)."""
     import functools
 
     from crm_lib._notebook import skip_reason
@@ -84,7 +87,9 @@ def skippable(func):
             reason = skip_reason(value)
             if reason is not None:
                 title = kwargs.get("title")
-                return SkippedNote(reason, kwargs.get("lang", "en"), title if isinstance(title, str) else None)
+                by = kwargs.get("by", kwargs.get("x"))
+                return SkippedNote(reason, kwargs.get("lang", "en"), title if isinstance(title, str) else None,
+                                   by=by if isinstance(by, str) else None)
         return func(*args, **kwargs)
 
     return inner
