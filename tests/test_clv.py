@@ -400,7 +400,8 @@ def test_non_convergence_is_an_error():
     rng = np.random.default_rng(1)
     T = rng.integers(50, 300, 200).astype(float)
     s = _summary(np.column_stack([rng.integers(1, 20, 200), T, T]))
-    with pytest.raises(DataError, match=r"BG/NBD fit did not converge.*No dropout is "
+    # (where the search stops depends on the platform's arithmetic: either refusal names the cause)
+    with pytest.raises(DataError, match=r"BG/NBD fit (did not converge|has no unique optimum).*No dropout is "
                                         r"identifiable.*A penalizer does not help"):
         BetaGeo().fit(s)
     # the advice is true: with the penalizer it would have suggested, it still fails

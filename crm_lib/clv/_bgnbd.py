@@ -45,7 +45,8 @@ def _bg_loglik(params: Sequence[float], x: np.ndarray, tx: np.ndarray, T: np.nda
 
 def _no_dropout(theta: np.ndarray) -> str | None:
     """The message for a fit whose drop-out probability runs to 0 (theta = log r, alpha, a, b)."""
-    if theta[2] < -20 or theta[3] > 20:  # a -> 0 or b -> infinity: E[p] = a / (a + b) -> 0
+    # a -> 0 or b -> infinity: the mean drop-out probability E[p] = a / (a + b) runs to 0
+    if theta[2] < -20 or theta[3] > 20 or theta[2] - np.logaddexp(theta[2], theta[3]) < -20:
         return ("No dropout is identifiable: the drop-out probability runs to 0, as when every "
                 "repeat customer still buys at the end of the observation. A penalizer does not "
                 "help (it pulls the same way); use a longer history, in which some customers "

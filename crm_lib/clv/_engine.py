@@ -287,9 +287,9 @@ def _minimise(fun_grad, theta0: np.ndarray, model: str, hint: str, *, forward: b
             theta, f, g, ok = _chord_newton(fun_grad, theta, f, g, H)
         else:
             H, at = np.full((len(theta), len(theta)), np.nan), theta
+    if runaway_hint is not None:  # a fit that drifts towards a degenerate model says which
+        hint = runaway_hint(theta) or hint
     if np.any(np.abs(theta) > _THETA_BOUND):
-        if runaway_hint is not None:
-            hint = runaway_hint(theta) or hint
         values = ", ".join(f"{n}" for n in np.round(np.exp(theta), 6))
         raise DataError(
             f"The {model} fit did not converge: a parameter ran off towards 0 or infinity "
