@@ -244,7 +244,7 @@ def _find_file(folder: Path, table: str, mapping: Mapping) -> Path | None:
 
 
 #: A totals row: its first cell, or one of its id cells, starts with one of the Chinese words or
-#: is one of the English ones (any case, an optional colon).
+#: is one of the English ones (any case, an optional colon); in a row without any id, any cell.
 TOTALS_PATTERN = (r"^\s*(?:合计|小计|总计|共计|(?i:grand\s+total|sub-?\s?total|totals?|sum)"
                   r"\s*[:：]?\s*$)")
 #: Product ids that the "Online Retail" export uses for lines that are no merchandise: postage,
@@ -278,6 +278,14 @@ def _skip_rows(raw: _Raw, table: str, header: list[str] | None, notes: list,
     tot = pd.Series(False, index=df.index)
     for c in look:
         tot |= matches(df[c], TOTALS_PATTERN)
+    # a row without any id (exports put the word under a date or a name): every cell is looked at
+    ids = [c for c in look if c in spec.names and spec.column(c).kind == "id"]
+    if ids:
+        no_id = pd.concat([df[c].fillna("").astype(str).str.strip() == "" for c in ids], axis=1).all(axis=1)
+        if no_id.any():
+            cand = df[no_id.to_numpy()]
+            word = np.column_stack([matches(cand[c], TOTALS_PATTERN) for c in cand.columns]).any(axis=1)
+            tot.loc[cand.index[word]] = True
     tot &= ~drop
     _take(raw, tot, "totals row", table, notes, skipped,
           "totals rows (合计/小计/Total: left out of every analysis, not sales)")

@@ -251,7 +251,8 @@ def test_totals_rows_are_left_out_and_counted():
     assert tx["amount"].sum() == 650.5
     assert tx["order_id"].tolist() == ["O1", "O2", "O3"]
     f = finding(ds, "transactions", "totals rows")
-    assert f["rows"] == 3 and f["examples"] == "rows 4, 6, 7"
+    # the last two carry the word under the date and the quantity, with no id at all
+    assert f["rows"] == 5 and f["examples"] == "rows 4, 6, 7, 8, 9"
     assert ds.skipped_rows["text"].iloc[0].startswith("合计 |")
 
 
@@ -453,9 +454,14 @@ def _reread(case: str):
     rows = [r for r in rows if [c.strip() for c in r[:len(head)]] != head[:len(r)]]  # repeated header
     rec = [dict(zip(head, r, strict=False)) for r in rows]
     first = head[0]
-    totals = re.compile(r"^(合计|小计|总计|共计)|^(grand total|sub-?total|total|sum)$", re.IGNORECASE)
-    rec = [r for r in rec if not any(totals.match(str(r.get(c, "")).strip())
-                                     for c in {first, "order_id", "customer_id", "product_id", "date"})]
+    totals = re.compile(r"^(合计|小计|总计|共计)|^(grand total|sub-?total|total|sum)\s*[:：]?$", re.IGNORECASE)
+
+    def is_total(r):
+        if not any(str(r.get(c, "")).strip() for c in ("order_id", "customer_id", "product_id")):
+            return any(totals.match(str(v).strip()) for v in r.values())  # no id: any cell
+        return any(totals.match(str(r.get(c, "")).strip())
+                   for c in {first, "order_id", "customer_id", "product_id", "date"})
+    rec = [r for r in rec if not is_total(r)]
     if "fill_down" in m:
         last: dict = {}
         for r in rec:
