@@ -257,7 +257,11 @@ def read_mapping(mapping: str | Path | Mapping | None) -> dict:
     if unknown:
         line = lines.get((unknown[0],))
         at = f" (line {line})" if line else ""
-        raise DataError(f"{where} has unknown keys {unknown}{at}; expected some of {list(MAPPING_KEYS)}.")
+        tables = [k for k in unknown if k in TABLES]
+        hint = (f" Table names go under `columns:` (columns: {{{tables[0]}: {{customer_id: ...}}}})."
+                if tables else "")
+        raise DataError(f"{where} has unknown keys {unknown}{at}; expected some of "
+                        f"{list(MAPPING_KEYS)}.{hint}")
     _check_mapping(data, where, lines)
     return data
 

@@ -103,6 +103,8 @@ def test_gzip_export_loads():
      r"mapping.yaml line 4: column 'id' of `transactions` is mapped twice \(to \['order_id', 'customer_id'\]\)"),
     ("dayfirst: true\ncolumn:\n  transactions: {}\n",
      r"mapping.yaml has unknown keys \['column'\] \(line 2\)"),
+    ("customers:\n  customer_id: 客户编号\n",
+     r"mapping.yaml has unknown keys \['customers'\] \(line 1\).*Table names go under `columns:`"),
     ("read:\n  transactions: {separator: ';'}\n",
      r"mapping.yaml line 2: unknown reading option 'separator'"),
     ("date_formats:\n  transactions.when: '%Y'\n",
