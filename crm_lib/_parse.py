@@ -169,6 +169,12 @@ def _offsets(s: pd.Series, *, timezone: str | None, table: str, column: str, fna
     return s, done
 
 
+#: ``date_formats: {table.column: excel}``: the cells are Excel's serial day numbers (days since
+#: 1899-12-30, a fraction for the time of day), as a column formatted as a number shows them.
+EXCEL_DATES = "excel"
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+
+
 def _parse_dates(s: pd.Series, *, kind: str, fmt: str | None, dayfirst: bool | None,
                  table: str, column: str, fname: str, offset: int,
                  notes: list, timezone: str | None = None) -> pd.Series:
@@ -198,7 +204,14 @@ def _parse_dates(s: pd.Series, *, kind: str, fmt: str | None, dayfirst: bool | N
                 used[f] = used.get(f, 0) + int(ok.sum())
                 todo = todo & out.isna()
 
-    if fmt:
+    if fmt and str(fmt).lower() == EXCEL_DATES:
+        days = pd.to_numeric(s[todo], errors="coerce")
+        ok = days.notna() & days.between(1, 2958465)  # 1900-01-01 .. 9999-12-31
+        got = EXCEL_EPOCH + pd.to_timedelta(days[ok].astype(float), unit="D")
+        out.loc[got.index] = got.dt.round("s").astype("datetime64[ns]")
+        used["Excel day numbers"] = int(ok.sum())
+        todo = todo & out.isna()
+    elif fmt:
         attempt([fmt])
     else:
         iso = pd.to_datetime(s[todo], format="ISO8601", errors="coerce")
@@ -228,10 +241,13 @@ def _parse_dates(s: pd.Series, *, kind: str, fmt: str | None, dayfirst: bool | N
             for group in orders:
                 attempt([f + t for f in group for t in _TIME_SUFFIXES])
     bad = written.notna() & out.isna()
+    serial = bad.any() and written[bad].astype(str).str.fullmatch(r"\s*[1-9]\d{4}(\.\d+)?\s*").all()
     fail_rows(
         table, column, written, bad, "a date (e.g. 2024-03-31)", row_offset=offset,
         source=fname,
-        hint=f"Give its format in the mapping file: date_formats: {{{table}.{column}: '%d/%m/%Y'}}.",
+        hint=(f"These look like Excel day numbers (45296 is 2024-01-05): say so in the mapping "
+              f"file: date_formats: {{{table}.{column}: excel}}." if serial and not fmt else
+              f"Give its format in the mapping file: date_formats: {{{table}.{column}: '%d/%m/%Y'}}."),
     )
     if len(used) > 1:
         notes.append(_finding(

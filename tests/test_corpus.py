@@ -200,6 +200,16 @@ def test_missing_words_are_missing_in_numbers_and_dates_only():
     assert cust["acquired_on"].isna().all() and cust["age"].isna().tolist() == [True, False, True]
 
 
+def test_excel_day_numbers_are_read_when_the_mapping_says_so():
+    ds = load("excel_serial_dates")
+    # days since 1899-12-30: 45296 is 2024-01-05, 36526 is 2000-01-01 (a .75 is 18:00, cut to the day)
+    assert ds.transactions["date"].dt.strftime("%Y-%m-%d").tolist() == [
+        "2024-01-05", "2024-01-06", "2000-01-01"]
+    with pytest.raises(DataError, match=r"rows 2, 3, 4: '45296', '45297.75', '36526'.*look like Excel day numbers.*"
+                                        r"date_formats: \{transactions.date: excel\}"):
+        load("excel_serial_dates", mapping={"derive_customers": True})
+
+
 def test_european_decimal_comma():
     ds = load("european_decimal")
     assert ds.transactions["amount"].tolist() == [1234.5, 99.99, -1000000.0]
