@@ -38,6 +38,7 @@ from crm_lib.clv._gammagamma import (
     GammaGamma,
     frequency_monetary_correlation,
 )
+from crm_lib.clv._interval import INTERVAL_DRAWS, parameter_draws
 from crm_lib.clv._mbgnbd import ModifiedBetaGeo
 from crm_lib.clv._pareto import ParetoNBD
 from crm_lib.clv._report import (
@@ -57,10 +58,12 @@ from crm_lib.clv._value import (
     gross_margin,
     historical_clv,
     lifetime_value,
+    lifetime_value_interval,
 )
 
 __all__ = [
     "FM_CORRELATION_LIMIT",
+    "INTERVAL_DRAWS",
     "MONTH_DAYS",
     "MONTH_LENGTH",
     "PERIOD_DAYS",
@@ -85,6 +88,8 @@ __all__ = [
     "historical_clv",
     "holdout_errors",
     "lifetime_value",
+    "lifetime_value_interval",
+    "parameter_draws",
     "replenishment",
     "top_customers",
 ]

@@ -26,6 +26,7 @@ from crm_lib.clv._engine import (
     _warm_start,
     _weights,
 )
+from crm_lib.clv._interval import _Intervals
 
 _BG_NAMES = ("r", "alpha", "a", "b")
 
@@ -174,7 +175,7 @@ def _euler_term(r, alpha, a, b, x, T, t):
         return np.exp((a - 1) * np.log1p(-z)) * special.hyp2f1(a + b - 1 - r, a - 1, c, z)
 
 
-class BetaGeo:
+class BetaGeo(_Intervals):
     """The BG/NBD model of repeat purchasing (Fader, Hardie and Lee 2005).
 
     Each customer buys at a Poisson rate ``lambda`` (Gamma(r, alpha) across customers) and, after
@@ -363,10 +364,13 @@ class BetaGeo:
                  + (r + x) * (np.log(alpha + T) - np.log(alpha + tx)))
         return np.where(x > 0, special.expit(-logit), 1.0)
 
-    def _cond_expected(self, t, x, tx, T):
+    def _given_alive(self, t, x, T):
+        """Expected purchases in the next t periods of a customer alive at T (eq. 10 / P(alive))."""
         r, alpha, a, b = self._p()
-        first = (a + b + x - 1) / (a - 1)
-        return self._prob_alive(x, tx, T) * first * (1 - _euler_term(r, alpha, a, b, x, T, t))
+        return (a + b + x - 1) / (a - 1) * (1 - _euler_term(r, alpha, a, b, x, T, t))
+
+    def _cond_expected(self, t, x, tx, T):
+        return self._prob_alive(x, tx, T) * self._given_alive(t, x, T)
 
     def prob_alive(self, summary: pd.DataFrame, *, frequency_col: str = "frequency",
                    recency_col: str = "recency", T_col: str = "T") -> pd.Series:

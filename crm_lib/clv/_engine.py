@@ -143,17 +143,23 @@ def _sorted_unique_rows(cols: Sequence[np.ndarray]) -> tuple[list[np.ndarray], n
     n = len(cols[0])
     order = np.lexsort(tuple(reversed(cols)))
     srt = [c[order] for c in cols]
-    new = np.ones(n, dtype=bool)
-    if n > 1:
-        same = np.ones(n - 1, dtype=bool)
-        for c in srt:  # loop over the few columns, not over rows
-            same &= c[1:] == c[:-1]
-        new[1:] = ~same
+    new = _run_starts(srt)
     group = np.cumsum(new) - 1
     inv = np.empty(n, dtype=np.intp)
     inv[order] = group
     first = np.flatnonzero(new)
     return [c[first] for c in srt], inv
+
+
+def _run_starts(cols: Sequence[np.ndarray]) -> np.ndarray:
+    """True where a row differs from the previous one in any of the columns (sorted rows)."""
+    new = np.ones(len(cols[0]), dtype=bool)
+    if len(cols[0]) > 1:
+        same = np.ones(len(cols[0]) - 1, dtype=bool)
+        for c in cols:  # loop over the few columns, not over rows
+            same &= c[1:] == c[:-1]
+        new[1:] = ~same
+    return new
 
 
 def _resolve_freq(summary: pd.DataFrame, freq: object, *, what: str) -> str | None:

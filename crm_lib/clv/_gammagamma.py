@@ -24,6 +24,15 @@ from crm_lib.clv._engine import (
     _warm_start,
     _weights,
 )
+from crm_lib.clv._interval import (
+    INTERVAL_DRAWS,
+    _at_draws,
+    _draw_bounds,
+    _frame,
+    _level,
+    _n_draws,
+    parameter_draws,
+)
 
 #: Above this absolute Pearson correlation between frequency and monetary value, the
 #: Gamma-Gamma model's independence assumption is doubtful (:func:`frequency_monetary_correlation`).
@@ -253,12 +262,42 @@ class GammaGamma:
         Series
             ``expected_spend`` per row of ``summary`` (same index).
         """
-        require_columns(summary, [frequency_col, monetary_value_col], table=_TABLE)
-        x = _numbers(summary, frequency_col)
-        m = _numbers(summary, monetary_value_col)
-        fail_rows(_TABLE, frequency_col, summary[frequency_col], x < 0, ">= 0")
-        m = np.where(x > 0, m, 0.0)
+        x, m = _spend_inputs(summary, frequency_col, monetary_value_col)
         return pd.Series(self._expected(x, m), index=summary.index, name="expected_spend")
+
+    def expected_spend_interval(self, summary: pd.DataFrame, *, level: float = 0.9,
+                                draws: int = INTERVAL_DRAWS, seed: int = 0,
+                                frequency_col: str = "frequency",
+                                monetary_value_col: str = "monetary_value") -> pd.DataFrame:
+        """Conditional expected spend with an interval from the estimation uncertainty.
+
+        The parameters are drawn from the asymptotic normal of the estimate in log space
+        (:func:`crm_lib.clv.parameter_draws`); the bounds are quantiles of E(Z | x, m) over the
+        draws. They cover the uncertainty of p, q, v, not the spread of single purchases.
+
+        Returns
+        -------
+        DataFrame
+            Same index as ``summary``: ``expected_spend``, ``expected_spend_lower``,
+            ``expected_spend_upper``; ``attrs`` record ``level``, ``draws``, ``seed``.
+        """
+        q = _level(level)
+        x, m = _spend_inputs(summary, frequency_col, monetary_value_col)
+        d = _n_draws(draws)
+        gd = _at_draws(self, parameter_draws(self, draws=d, seed=seed))
+        lo, hi = _draw_bounds([x, m], 0, gd._expected, None, q, d)
+        return _frame(self._expected(x, m), lo, hi, "expected_spend", summary.index,
+                      level=level, draws=d, seed=seed)
+
+
+def _spend_inputs(summary: pd.DataFrame, frequency_col: str,
+                  monetary_value_col: str) -> tuple[np.ndarray, np.ndarray]:
+    """Frequency and mean spend (0 without repeat purchases) of a summary, validated."""
+    require_columns(summary, [frequency_col, monetary_value_col], table=_TABLE)
+    x = _numbers(summary, frequency_col)
+    m = _numbers(summary, monetary_value_col)
+    fail_rows(_TABLE, frequency_col, summary[frequency_col], x < 0, ">= 0")
+    return x, np.where(x > 0, m, 0.0)
 
 
 def frequency_monetary_correlation(summary: pd.DataFrame, *, frequency_col: str = "frequency",

@@ -177,10 +177,9 @@ class ModifiedBetaGeo(BetaGeo):
         logit = np.log(a) - np.log(b + x) + (r + x) * (np.log(alpha + T) - np.log(alpha + tx))
         return special.expit(-logit)
 
-    def _cond_expected(self, t, x, tx, T):
+    def _given_alive(self, t, x, T):
         r, alpha, a, b = self._p()
-        first = (a + b + x) / (a - 1)
-        return self._prob_alive(x, tx, T) * first * (1 - _euler_term(r, alpha, a, b + 1, x, T, t))
+        return (a + b + x) / (a - 1) * (1 - _euler_term(r, alpha, a, b + 1, x, T, t))
 
     def expected_purchases_new(self, t):
         """Expected repeat purchases of a new customer in the first ``t`` periods.

@@ -38,6 +38,7 @@ from crm_lib.clv._engine import (
     _unique_rows,
     _weights,
 )
+from crm_lib.clv._interval import _Intervals
 
 _PNBD_NAMES = ("r", "alpha", "s", "beta")
 
@@ -46,11 +47,10 @@ def _log_a0_term(params, x, tx, T) -> np.ndarray:
     """log of s/(r+s+x) A0 (-inf where t_x = T)."""
     r, alpha, s, beta = params
     k = r + s + x
-    if alpha >= beta:
-        big, c = alpha, s + 1
-    else:
-        big, c = beta, r + x
-    d = abs(alpha - beta)
+    # (np.where, not if: the parameters may be arrays of draws, see _interval)
+    big = np.maximum(alpha, beta)
+    c = np.where(alpha >= beta, s + 1, r + x)
+    d = np.abs(alpha - beta)
 
     def log_f(y):
         z = d / (big + y)
@@ -79,7 +79,7 @@ def _one_minus_ratio_pow(k, log_ratio):
     return np.where(np.abs(k) < 1e-12, -log_ratio, out)
 
 
-class ParetoNBD(_Model):
+class ParetoNBD(_Model, _Intervals):
     """The Pareto/NBD model of repeat purchasing (Schmittlein, Morrison and Colombo 1987).
 
     Parameters
@@ -196,11 +196,13 @@ class ParetoNBD(_Model):
                         + s * np.log(beta + T))
         return special.expit(-log_odds)
 
-    def _cond_expected(self, t, x, tx, T):
+    def _given_alive(self, t, x, T):
         r, alpha, s, beta = self._p()
         ratio = np.log(beta + T) - np.log(beta + T + t)
-        return (self._prob_alive(x, tx, T) * (r + x) / (alpha + T) * (beta + T)
-                * _one_minus_ratio_pow(s - 1, ratio))
+        return (r + x) / (alpha + T) * (beta + T) * _one_minus_ratio_pow(s - 1, ratio)
+
+    def _cond_expected(self, t, x, tx, T):
+        return self._prob_alive(x, tx, T) * self._given_alive(t, x, T)
 
     def prob_alive(self, summary: pd.DataFrame, *, frequency_col: str = "frequency",
                    recency_col: str = "recency", T_col: str = "T") -> pd.Series:

@@ -18,7 +18,15 @@ from crm_lib.clv._engine import (
     _rft,
     _unique_rows,
 )
-from crm_lib.clv._gammagamma import GammaGamma
+from crm_lib.clv._gammagamma import GammaGamma, _spend_inputs
+from crm_lib.clv._interval import (
+    INTERVAL_DRAWS,
+    _at_draws,
+    _draw_bounds,
+    _level,
+    _n_draws,
+    parameter_draws,
+)
 from crm_lib.clv._pareto import ParetoNBD
 
 
@@ -73,6 +81,39 @@ def lifetime_value(bg: BetaGeo, gg: GammaGamma, summary: pd.DataFrame, months: i
     >>> list(lifetime_value(bg, gg, s).columns)
     ['prob_alive', 'expected_purchases', 'expected_spend', 'clv']
     """
+    unit, L, disc = _clv_inputs(bg, gg, summary, months, discount_rate, freq, margin,
+                                month_length)
+    x, tx, T = _rft(summary, frequency_col, recency_col, T_col)
+    spend = gg.expected_spend(summary, frequency_col=frequency_col,
+                              monetary_value_col=monetary_value_col).to_numpy()
+    if type(bg) is not BetaGeo:  # the model's own expected purchases, month by month
+        steps = np.arange(months + 1) * L
+        cum = np.column_stack([bg._cond_expected(s, x, tx, T) for s in steps])  # few months
+        alive = bg._prob_alive(x, tx, T)
+        value = ((cum[:, 1:] - cum[:, :-1]) * disc).sum(axis=1) * spend * margin
+        out = pd.DataFrame({"prob_alive": alive, "expected_purchases": cum[:, -1],
+                            "expected_spend": spend, "clv": value}, index=summary.index)
+        out.attrs.update(freq=unit, month_length=L, months=int(months),
+                         discount_rate=float(discount_rate), margin=float(margin))
+        return out
+    r, alpha, a, b = bg._p()
+    # the hypergeometric term depends on (x, T) and the horizon only: evaluate on distinct pairs
+    (ux, uT), inv = _unique_rows([x, T])
+    steps = np.arange(months + 1) * L
+    H = _euler_term(r, alpha, a, b, ux[:, None], uT[:, None], steps[None, :])
+    inc = H[:, :-1] - H[:, 1:]  # expected purchases per month, up to the factor below
+    factor = bg._prob_alive(x, tx, T) * (a + b + x - 1) / (a - 1)
+    purchases = factor * (1 - H[inv, -1])
+    value = factor * (inc * disc).sum(axis=1)[inv] * spend * margin
+    out = pd.DataFrame({"prob_alive": bg._prob_alive(x, tx, T), "expected_purchases": purchases,
+                        "expected_spend": spend, "clv": value}, index=summary.index)
+    out.attrs.update(freq=unit, month_length=L, months=int(months),
+                     discount_rate=float(discount_rate), margin=float(margin))
+    return out
+
+
+def _clv_inputs(bg, gg, summary, months, discount_rate, freq, margin, month_length):
+    """Checked CLV settings: the period unit, the month length in it, the monthly discounts."""
     if not isinstance(bg, (BetaGeo, ParetoNBD)):
         raise DataError("`bg` must be a BetaGeo, ModifiedBetaGeo or ParetoNBD model, got "
                         f"{type(bg).__name__}.")
@@ -102,34 +143,77 @@ def lifetime_value(bg: BetaGeo, gg: GammaGamma, summary: pd.DataFrame, months: i
         raise DataError(f"`discount_rate` must be a number > -1, got {discount_rate!r}.")
     if not np.isfinite(margin):
         raise DataError(f"`margin` must be a finite number, got {margin!r}.")
-    x, tx, T = _rft(summary, frequency_col, recency_col, T_col)
-    spend = gg.expected_spend(summary, frequency_col=frequency_col,
-                              monetary_value_col=monetary_value_col).to_numpy()
     L = float(month_length[unit])
     disc = (1.0 + discount_rate) ** -np.arange(1, months + 1, dtype=float)
-    if type(bg) is not BetaGeo:  # the model's own expected purchases, month by month
-        steps = np.arange(months + 1) * L
-        cum = np.column_stack([bg._cond_expected(s, x, tx, T) for s in steps])  # few months
-        alive = bg._prob_alive(x, tx, T)
-        value = ((cum[:, 1:] - cum[:, :-1]) * disc).sum(axis=1) * spend * margin
-        out = pd.DataFrame({"prob_alive": alive, "expected_purchases": cum[:, -1],
-                            "expected_spend": spend, "clv": value}, index=summary.index)
-        out.attrs.update(freq=unit, month_length=L, months=int(months),
-                         discount_rate=float(discount_rate), margin=float(margin))
-        return out
-    r, alpha, a, b = bg._p()
-    # the hypergeometric term depends on (x, T) and the horizon only: evaluate on distinct pairs
-    (ux, uT), inv = _unique_rows([x, T])
+    return unit, L, disc
+
+
+def lifetime_value_interval(bg: BetaGeo, gg: GammaGamma, summary: pd.DataFrame,
+                            months: int = 12, discount_rate: float = 0.01,
+                            freq: str | None = None, *, margin: float = 1.0, level: float = 0.9,
+                            draws: int = INTERVAL_DRAWS, seed: int = 0,
+                            frequency_col: str = "frequency", recency_col: str = "recency",
+                            T_col: str = "T", monetary_value_col: str = "monetary_value",
+                            month_length: Mapping[str, float] = MONTH_LENGTH) -> pd.DataFrame:
+    """:func:`lifetime_value` with an interval of each customer's CLV from the estimation
+    uncertainty of both models.
+
+    The parameters of ``bg`` and of ``gg`` are drawn from the asymptotic normals of their
+    estimates in log space (:func:`parameter_draws`), independently: the Gamma-Gamma likelihood
+    is conditional on the purchase counts, so the two estimates are asymptotically independent.
+    At each pair of draws the CLV is computed as :func:`lifetime_value` does; the bounds are its
+    quantiles over the draws. They cover the uncertainty of the parameters, not the noise of
+    the purchases and amounts a single customer will actually have.
+
+    Parameters
+    ----------
+    bg, gg, summary, months, discount_rate, freq, margin, month_length
+        As for :func:`lifetime_value`.
+    level : float, default 0.9
+        Coverage of the central interval.
+    draws : int, default :data:`INTERVAL_DRAWS`
+        Parameter draws of each model.
+    seed : int, default 0
+        Seed of the draws.
+
+    Returns
+    -------
+    DataFrame
+        The columns of :func:`lifetime_value` and ``clv_lower``, ``clv_upper``; ``attrs`` add
+        ``level``, ``draws``, ``seed``.
+    """
+    out = lifetime_value(bg, gg, summary, months, discount_rate, freq, margin=margin,
+                         frequency_col=frequency_col, recency_col=recency_col, T_col=T_col,
+                         monetary_value_col=monetary_value_col, month_length=month_length)
+    q = _level(level)
+    d = _n_draws(draws)
+    _, L, disc = _clv_inputs(bg, gg, summary, months, discount_rate, freq, margin,
+                             month_length)
+    x, tx, T = _rft(summary, frequency_col, recency_col, T_col)
+    m = _spend_inputs(summary, frequency_col, monetary_value_col)[1]
+    seeds = np.random.SeedSequence(seed).spawn(2)
+    bd = _at_draws(bg, parameter_draws(bg, draws=d, seed=seeds[0]))
+    gd = _at_draws(gg, parameter_draws(gg, draws=d, seed=seeds[1]))
     steps = np.arange(months + 1) * L
-    H = _euler_term(r, alpha, a, b, ux[:, None], uT[:, None], steps[None, :])
-    inc = H[:, :-1] - H[:, 1:]  # expected purchases per month, up to the factor below
-    factor = bg._prob_alive(x, tx, T) * (a + b + x - 1) / (a - 1)
-    purchases = factor * (1 - H[inv, -1])
-    value = factor * (inc * disc).sum(axis=1)[inv] * spend * margin
-    out = pd.DataFrame({"prob_alive": bg._prob_alive(x, tx, T), "expected_purchases": purchases,
-                        "expected_spend": spend, "clv": value}, index=summary.index)
-    out.attrs.update(freq=unit, month_length=L, months=int(months),
-                     discount_rate=float(discount_rate), margin=float(margin))
+
+    def per_month(x_, T_):  # discounted expected purchases of an alive customer
+        prev = 0.0
+        total = 0.0
+        for i, s in enumerate(steps[1:]):  # loop over the few months
+            cum = bd._given_alive(s, x_, T_)
+            total = total + disc[i] * (cum - prev)
+            prev = cum
+        return total
+
+    def per_row(x_, T_, tx_, m_):
+        return bd._prob_alive(x_, tx_, T_) * gd._expected(x_, m_) * margin
+
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        lo, hi = _draw_bounds([x, T, tx, m], 2, per_row, per_month, q, d)
+    clv = out["clv"].to_numpy()
+    out["clv_lower"] = np.minimum(lo, clv)
+    out["clv_upper"] = np.maximum(hi, clv)
+    out.attrs.update(level=float(level), draws=d, seed=int(seed))
     return out
 
 
