@@ -3,7 +3,7 @@
 Every business rule is a parameter whose default is a public read-only constant of this module
 (:data:`ABC_CUTOFFS`, :data:`TIER_SIZES`, :data:`TIER_NAMES`, :data:`PYRAMID_WEIGHTS`,
 :data:`CREDIT_SCORES`, :data:`KEY_ACCOUNT_RULES`, :data:`INTERACTION_HOURS`,
-:data:`IMPORTANT_INDUSTRIES`, :data:`SERVICE_TARGETS`, :data:`CARE_PLANS`), so that a notebook can
+:data:`IMPORTANT_INDUSTRIES`, :data:`SERVICE_TARGETS`, :data:`CARE_PLANS`, :data:`TIERING_RULES`), so that a notebook can
 show it and a trainer can change it. The rules are explained in ``docs/tiering.md``.
 
 Per-customer results are indexed by the customer id (index name ``customer_col``), like the
@@ -12,6 +12,7 @@ frames of :mod:`crm_lib.summary`.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
@@ -20,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from crm_lib import customers as _cust
+from crm_lib import summary as _summary
 from crm_lib._errors import DataError, DataWarning, fail_rows, require_columns, require_one_of
 from crm_lib._frames import index_by_customer, largest_first
 from crm_lib._notebook import accepts_absent, skipped
@@ -60,6 +62,14 @@ __all__ = [
     "service_priority",
     "service_levels",
     "care_plan_table",
+    "TIERING_CONDITIONS",
+    "TIERING_MEASURES",
+    "TIERING_RULES",
+    "TIERING_VERDICTS",
+    "gini",
+    "top_share",
+    "tiering_conditions",
+    "tiering_verdict",
 ]
 
 # --------------------------------------------------------------------------------------------
@@ -1290,4 +1300,240 @@ def care_plan_table(care_plans: Mapping[str, Mapping[str, str]] = CARE_PLANS) ->
     out = pd.DataFrame({t: dict(p) for t, p in care_plans.items()}).T
     out = out.astype("str")
     out.index.name = "tier"
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Is tiering worth it? The course's three conditions
+# --------------------------------------------------------------------------------------------
+
+TIERING_CONDITIONS: tuple[str, ...] = ("customers_per_rep", "repeat_purchase", "value_spread")
+"""The course's three conditions under which grading customers pays, in the order it gives them."""
+
+TIERING_MEASURES: tuple[str, ...] = ("customers_per_rep", "repeat_share", "gini", "top_share")
+"""The measures behind the conditions (value spread has two: the Gini coefficient and the share of
+the top customers)."""
+
+TIERING_RULES = MappingProxyType(
+    {
+        "span_min": 6.0,      # the span of control: one person handles 6-20 customers personally
+        "span_max": 20.0,     # more active customers per rep than this: one person cannot know them all
+        "min_repeat_share": 0.5,  # at least half the customers bought on two days or more
+        "min_gini": 0.4,      # Gini coefficient of customer value at least this
+        "top_fraction": 0.2,  # "the top customers": this share of them
+        "min_top_share": 0.5,  # ... hold at least this share of the value
+    }
+)
+"""Thresholds of the three conditions (the span 6-20 is the course's; the others are this workbook's
+reading of "customers buy at least twice" and "values differ clearly", see ``docs/tiering.md``)."""
+
+TIERING_VERDICTS: tuple[str, ...] = ("tiering_pays", "tiering_partly_pays", "tiering_does_not_pay")
+"""Verdicts: all three conditions met; two met; fewer than two met."""
+
+
+def gini(values: pd.Series | Sequence[float]) -> float:
+    """The Gini coefficient of customer values: 0 when all are equal, (n-1)/n when one holds all.
+
+    ``G = 2 * sum(i * x_(i)) / (n * sum(x)) - (n + 1) / n`` over the values sorted ascending
+    (``i`` = 1..n), which equals the mean absolute difference of all pairs over twice the mean.
+    Negative values count as zero (as in ABC).
+
+    Parameters
+    ----------
+    values : Series or sequence of float
+        One value per customer.
+
+    Returns
+    -------
+    float
+        The coefficient; NaN when there are no values or they sum to zero.
+
+    Examples
+    --------
+    >>> gini([1.0, 2.0, 3.0, 4.0])
+    0.25
+    >>> gini([0.0, 0.0, 0.0, 10.0])
+    0.75
+    """
+    x = np.sort(np.clip(np.asarray(values, dtype="float64"), 0.0, None))
+    n, total = len(x), float(x.sum()) if len(x) else 0.0
+    if n == 0 or total <= 0:
+        return float("nan")
+    i = np.arange(1, n + 1)
+    return float(2.0 * (i * x).sum() / (n * total) - (n + 1) / n)
+
+
+def top_share(values: pd.Series | Sequence[float], *, fraction: float = 0.2) -> float:
+    """The share of the total value held by the top ``fraction`` of customers.
+
+    The top group is the ``ceil(fraction * n)`` largest values (at least one customer), so with
+    10 customers and 0.2 it is the two largest. Negative values count as zero.
+
+    Examples
+    --------
+    >>> top_share([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])  # (10 + 9) / 55
+    0.34545454545454546
+    """
+    if not (0 < float(fraction) <= 1):
+        raise DataError(f"`fraction` must be within (0, 1], got {fraction!r}.")
+    x = np.sort(np.clip(np.asarray(values, dtype="float64"), 0.0, None))[::-1]
+    total = float(x.sum()) if len(x) else 0.0
+    if total <= 0:
+        return float("nan")
+    k = max(1, math.ceil(float(fraction) * len(x) - 1e-9))
+    return float(x[:k].sum() / total)
+
+
+def tiering_conditions(
+    transactions: pd.DataFrame,
+    customers: pd.DataFrame | None = None,
+    *,
+    as_of: str | pd.Timestamp,
+    window_months: int = 12,
+    value: str = "sales",
+    rules: Mapping[str, float] = TIERING_RULES,
+    customer_col: str = "customer_id",
+    date_col: str = "date",
+    amount_col: str = "amount",
+    cost_col: str = "cost",
+    rep_col: str = "sales_rep",
+) -> pd.DataFrame:
+    """The course's three conditions for tiering, measured on the data.
+
+    1. *Too many customers for one person*: active customers (a purchase in the last
+       ``window_months`` months) per sales rep, against the span of control 6-20; met above
+       ``span_max``. Active customers without a rep are counted in ``unassigned`` and left out of
+       the ratio.
+    2. *Customers buy at least twice*: the share of customers who bought to ``as_of`` that bought
+       on two days or more (:func:`crm_lib.summary.totals`' ``purchase_days``).
+    3. *Values differ clearly*: the Gini coefficient (:func:`gini`) and the top-20% share
+       (:func:`top_share`) of the active customers' ``value`` in the window; met when both reach
+       their thresholds.
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        The transaction log.
+    customers : DataFrame, optional
+        For the sales rep of each customer; without it (or without the rep column) the first
+        condition is unknown.
+    as_of : date
+        The last day counted.
+    window_months : int, default 12
+        The window of "active" and of the value.
+    value : {"sales", "gross_profit"}, default "sales"
+        The customer value whose spread is measured.
+    rules : mapping, default :data:`TIERING_RULES`
+        The thresholds.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``measure`` (:data:`TIERING_MEASURES`): ``condition``
+        (:data:`TIERING_CONDITIONS`), ``value``, ``threshold``, ``condition_met`` (nullable boolean; empty
+        when the measure cannot be computed), ``customers`` (the customers it is measured on),
+        ``reps`` (first row only), ``unassigned`` (first row only).
+
+    Examples
+    --------
+    >>> tx = pd.DataFrame({"order_id": ["1", "2", "3"], "customer_id": ["a", "a", "b"],
+    ...     "date": pd.to_datetime(["2026-01-05", "2026-02-01", "2026-03-01"]),
+    ...     "amount": [100.0, 50.0, 50.0], "cost": [60.0, 20.0, 20.0]})
+    >>> tiering_conditions(tx, as_of="2026-03-31").loc["repeat_share", "value"]
+    0.5
+    """
+    require_one_of("value", value, ABC_VALUES)
+    rules = _cust._check_rules(rules, TIERING_RULES, "rules")
+    if not (0 < rules["span_min"] <= rules["span_max"]):
+        raise DataError(
+            f"`rules` must have 0 < span_min <= span_max, got {rules['span_min']:g}, {rules['span_max']:g}."
+        )
+    ind = _cust.customer_indicators(transactions, as_of=as_of, window_months=window_months,
+                                    customer_col=customer_col, date_col=date_col,
+                                    amount_col=amount_col, cost_col=cost_col)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)  # reported by the call above
+        to_date = _summary.totals(transactions, by=(customer_col,), as_of=ind.attrs["as_of"],
+                                  date_col=date_col, amount_col=amount_col, cost_col=None,
+                                  quantity_col=None, order_col=None)
+    buyers = to_date.loc[to_date["purchase_days"] > 0]
+    active = ind.loc[ind["last_purchase"] >= ind.attrs["window_start"]]
+    values = active[value].astype("float64")
+
+    per_rep, reps, unassigned = float("nan"), 0, 0
+    if customers is not None:
+        cust = index_by_customer(customers, customer_col, "customers")
+        if rep_col in cust.columns:
+            rep = cust[rep_col].reindex(active.index)
+            has = rep.notna() & (rep.astype("str").str.strip() != "")
+            unassigned = int((~has).sum())
+            reps = int(rep[has].nunique())
+            if reps:
+                per_rep = float(has.sum()) / reps
+    repeat = float((buyers["purchase_days"] >= 2).mean()) if len(buyers) else float("nan")
+    g = gini(values)
+    top = top_share(values, fraction=rules["top_fraction"]) if len(values) else float("nan")
+
+    rows = [
+        ("customers_per_rep", "customers_per_rep", per_rep, rules["span_max"], per_rep > rules["span_max"],
+         int(len(active)) - unassigned),
+        ("repeat_share", "repeat_purchase", repeat, rules["min_repeat_share"],
+         repeat >= rules["min_repeat_share"], len(buyers)),
+        ("gini", "value_spread", g, rules["min_gini"], g >= rules["min_gini"], len(values)),
+        ("top_share", "value_spread", top, rules["min_top_share"], top >= rules["min_top_share"],
+         len(values)),
+    ]
+    out = pd.DataFrame(rows, columns=["measure", "condition", "value", "threshold", "condition_met", "customers"])
+    out["condition_met"] = out["condition_met"].astype("boolean").mask(out["value"].isna())
+    out["customers"] = out["customers"].astype("int64")
+    out["reps"] = pd.array([reps, pd.NA, pd.NA, pd.NA], dtype="Int64")
+    out["unassigned"] = pd.array([unassigned, pd.NA, pd.NA, pd.NA], dtype="Int64")
+    out = out.set_index("measure")
+    out.attrs.update(as_of=ind.attrs["as_of"], window_start=ind.attrs["window_start"],
+                     span=(rules["span_min"], rules["span_max"]), value=value)
+    return out
+
+
+def tiering_verdict(conditions: pd.DataFrame) -> pd.DataFrame:
+    """Whether tiering pays, from :func:`tiering_conditions`, with the reasons.
+
+    A condition is met when all its measures are met, not met when one is not, unknown when a
+    measure could not be computed and none failed. Verdict: ``tiering_pays`` (all three met),
+    ``tiering_partly_pays`` (two), ``tiering_does_not_pay`` (fewer).
+
+    Parameters
+    ----------
+    conditions : DataFrame
+        :func:`tiering_conditions`.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``condition`` (:data:`TIERING_CONDITIONS`) with ``condition_met`` (nullable boolean) and
+        ``reason`` (catalogue key ``<condition>_met``, ``<condition>_not_met`` or
+        ``<condition>_unknown``); ``attrs["verdict"]`` (one of :data:`TIERING_VERDICTS`) and
+        ``attrs["conditions_met"]``. The same verdict is the ``verdict`` column.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"condition": ["customers_per_rep", "repeat_purchase", "value_spread",
+    ...     "value_spread"], "condition_met": pd.array([True, True, True, False], dtype="boolean")})
+    >>> tiering_verdict(c)["verdict"].iloc[0]
+    'tiering_partly_pays'
+    """
+    require_columns(conditions, ["condition", "condition_met"], table="tiering conditions",
+                    hint="Pass the result of crm_lib.tiering.tiering_conditions.")
+    met = conditions["condition_met"].astype("boolean")
+    cond = conditions["condition"].to_numpy()
+    any_false = pd.Series((met == False).fillna(False).to_numpy()).groupby(cond).any()  # noqa: E712
+    all_true = pd.Series(met.fillna(False).to_numpy()).groupby(cond).all()
+    state = pd.Series(pd.NA, index=pd.Index(TIERING_CONDITIONS, name="condition"), dtype="boolean")
+    state[all_true.reindex(state.index, fill_value=False).to_numpy()] = True
+    state[any_false.reindex(state.index, fill_value=False).to_numpy()] = False
+    reason = np.where(state.isna(), "_unknown", np.where(state.fillna(False), "_met", "_not_met"))
+    n_met = int(state.fillna(False).sum())
+    verdict = TIERING_VERDICTS[0 if n_met == len(TIERING_CONDITIONS) else 1 if n_met == 2 else 2]
+    out = pd.DataFrame({"condition_met": state, "reason": [c + r for c, r in zip(state.index, reason, strict=True)],
+                        "verdict": verdict}, index=state.index)
+    out.attrs.update(verdict=verdict, conditions_met=n_met)
     return out

@@ -796,3 +796,113 @@ def test_tiering_charts_take_the_results_and_translate():
     assert sl.layout.title.text == "20秒内接听电话比例（按层级）"
     with pytest.raises(DataError, match="crm_lib.tiering.abc_table"):
         plots.abc_pareto(pd.DataFrame({"x": [1]}))
+
+
+# ------------------------------------------------------------------------------------------
+# Is tiering worth it? (the three conditions)
+# ------------------------------------------------------------------------------------------
+
+
+def test_gini_hand_checked():
+    # sorted 1,2,3,4: sum i*x = 1+4+9+16 = 30; 2*30/(4*10) - 5/4 = 1.5 - 1.25 = 0.25
+    assert ti.gini([4.0, 1.0, 3.0, 2.0]) == pytest.approx(0.25)
+    # the same from the pair definition: sum |xi-xj| over ordered pairs = 20; 2 n^2 mean = 80
+    x = np.array([1.0, 2.0, 3.0, 4.0])
+    assert ti.gini(x) == pytest.approx(np.abs(x[:, None] - x[None, :]).sum() / (2 * 16 * x.mean()))
+    # one customer holds everything: (n-1)/n; equal values: 0; negatives count as zero
+    assert ti.gini([0, 0, 0, 10]) == pytest.approx(0.75)
+    assert ti.gini([5, 5, 5]) == pytest.approx(0.0)
+    assert ti.gini([-3, 0, 0, 10]) == pytest.approx(0.75)
+    assert math.isnan(ti.gini([])) and math.isnan(ti.gini([0, 0]))
+
+
+def test_top_share_hand_checked():
+    assert ti.top_share(range(1, 11)) == pytest.approx(19 / 55)  # top 2 of 10
+    assert ti.top_share([10, 1, 1], fraction=0.2) == pytest.approx(10 / 12)  # ceil(0.6) = 1 customer
+    assert ti.top_share([1, 1, 1, 1, 1], fraction=0.4) == pytest.approx(0.4)
+    with pytest.raises(DataError, match=r"`fraction` must be within \(0, 1\], got 0"):
+        ti.top_share([1.0], fraction=0)
+
+
+def _worth_tx() -> tuple[pd.DataFrame, pd.DataFrame]:
+    # 5 customers. a: 3 purchase days (2 orders on one day count once), b: 2, c, d, e: 1.
+    # e bought only before the 12-month window (inactive). Window sales a 100, b 50, c 30, d 20.
+    rows = [("a", "2026-01-05", 60.0), ("a", "2026-01-05", 10.0), ("a", "2026-03-01", 20.0),
+            ("a", "2026-06-01", 10.0), ("b", "2026-02-01", 25.0), ("b", "2026-04-01", 25.0),
+            ("c", "2026-05-01", 30.0), ("d", "2026-06-01", 20.0), ("e", "2024-06-01", 500.0)]
+    tx = pd.DataFrame(rows, columns=["customer_id", "date", "amount"])
+    tx["date"] = pd.to_datetime(tx["date"])
+    tx["order_id"] = [f"o{i}" for i in range(len(tx))]
+    tx["cost"] = tx["amount"] / 2
+    cust = pd.DataFrame({"customer_id": list("abcde"), "sales_rep": ["r1", "r1", "r2", None, "r2"]})
+    return tx, cust
+
+
+def test_tiering_conditions_hand_checked():
+    tx, cust = _worth_tx()
+    c = ti.tiering_conditions(tx, cust, as_of="2026-10-31")
+    # active a, b, c, d; d has no rep -> 3 assigned over 2 reps = 1.5 per rep, far below 20
+    assert c.loc["customers_per_rep", "value"] == pytest.approx(1.5)
+    assert c.loc["customers_per_rep", ["reps", "unassigned", "customers"]].tolist() == [2, 1, 3]
+    assert not c.loc["customers_per_rep", "condition_met"]
+    # buyers a..e: a (3 days) and b (2 days) repeat -> 2/5
+    assert c.loc["repeat_share", "value"] == pytest.approx(0.4)
+    assert c.loc["repeat_share", "customers"] == 5
+    # window sales sorted 20, 30, 50, 100 (total 200): sum i*x = 20+60+150+400 = 630
+    # G = 2*630/(4*200) - 5/4 = 1.575 - 1.25 = 0.325
+    assert c.loc["gini", "value"] == pytest.approx(0.325)
+    assert not c.loc["gini", "condition_met"]
+    # top 20% of 4 = ceil(0.8) = 1 customer: 100/200
+    assert c.loc["top_share", "value"] == pytest.approx(0.5)
+    assert c.loc["top_share", "condition_met"]
+    v = ti.tiering_verdict(c)
+    assert v["condition_met"].tolist() == [False, False, False]
+    assert v.attrs["verdict"] == "tiering_does_not_pay" and v.attrs["conditions_met"] == 0
+    assert v.loc["value_spread", "reason"] == "value_spread_not_met"
+
+
+def test_tiering_conditions_with_looser_rules_and_without_reps():
+    tx, cust = _worth_tx()
+    rules = {"span_max": 1.0, "span_min": 1.0, "min_repeat_share": 0.4, "min_gini": 0.3}
+    c = ti.tiering_conditions(tx, cust, as_of="2026-10-31", rules=rules)
+    v = ti.tiering_verdict(c)
+    assert v["condition_met"].tolist() == [True, True, True] and v.attrs["verdict"] == "tiering_pays"
+    # no customers table: the span is unknown; two of three met -> partly
+    c2 = ti.tiering_conditions(tx, as_of="2026-10-31", rules=rules)
+    assert pd.isna(c2.loc["customers_per_rep", "condition_met"])
+    v2 = ti.tiering_verdict(c2)
+    assert v2.loc["customers_per_rep", "reason"] == "customers_per_rep_unknown"
+    assert v2.attrs["verdict"] == "tiering_partly_pays"
+
+
+def test_tiering_conditions_refuse_bad_rules_and_leave_input_alone():
+    tx, cust = _worth_tx()
+    before = tx.copy()
+    with pytest.raises(DataError, match="`rules` has unknown rule 'span'"):
+        ti.tiering_conditions(tx, cust, as_of="2026-10-31", rules={"span": 5})
+    with pytest.raises(DataError, match="span_min <= span_max"):
+        ti.tiering_conditions(tx, cust, as_of="2026-10-31", rules={"span_min": 30})
+    with pytest.raises(DataError, match="value"):
+        ti.tiering_conditions(tx, cust, as_of="2026-10-31", value="margin")
+    pd.testing.assert_frame_equal(tx, before)
+
+
+def test_tiering_conditions_on_the_sample_match_an_independent_count():
+    from crm_lib import load_dataset
+
+    ds = load_dataset(SAMPLE)
+    c = ti.tiering_conditions(ds.transactions, ds.customers, as_of="2026-10-31")
+    tx = ds.transactions
+    buy = tx.loc[tx["amount"] > 0]
+    days = buy.groupby("customer_id")["date"].nunique()
+    assert c.loc["repeat_share", "value"] == pytest.approx((days >= 2).mean())
+    win = tx.loc[tx["date"] >= "2025-11-01"]
+    # active: a purchase line (amount > 0) in the window; their net window sales, negatives as 0
+    active = win.loc[win["amount"] > 0, "customer_id"].unique()
+    sales = win.groupby("customer_id")["amount"].sum().clip(lower=0).reindex(active)
+    x = np.sort(sales.to_numpy())
+    n = len(x)
+    assert c.loc["gini", "value"] == pytest.approx(
+        (2 * np.arange(1, n + 1) - n - 1).dot(x) / (n * x.sum()))
+    reps = ds.customers.set_index("customer_id")["sales_rep"].reindex(sales.index)
+    assert c.loc["customers_per_rep", "value"] == pytest.approx(reps.notna().sum() / reps.nunique())
