@@ -1439,7 +1439,7 @@ def tiering_conditions(
     >>> tx = pd.DataFrame({"order_id": ["1", "2", "3"], "customer_id": ["a", "a", "b"],
     ...     "date": pd.to_datetime(["2026-01-05", "2026-02-01", "2026-03-01"]),
     ...     "amount": [100.0, 50.0, 50.0], "cost": [60.0, 20.0, 20.0]})
-    >>> tiering_conditions(tx, as_of="2026-03-31").loc["repeat_share", "value"]
+    >>> float(tiering_conditions(tx, as_of="2026-03-31").loc["repeat_share", "value"])
     0.5
     """
     require_one_of("value", value, ABC_VALUES)
