@@ -273,13 +273,11 @@ def _skip_rows(raw: _Raw, table: str, header: list[str] | None, notes: list,
                   "repeated header rows (left out of every analysis)")
             drop |= again
     spec = TABLES[table]
-    look = [c for c in df.columns if c in spec.names and spec.column(c).kind == "id"]
-    look = list(dict.fromkeys([df.columns[0], *look]))
+    ids = [c for c in df.columns if c in spec.names and spec.column(c).kind == "id"]
     tot = pd.Series(False, index=df.index)
-    for c in look:
+    for c in dict.fromkeys([df.columns[0], *ids]):
         tot |= matches(df[c], TOTALS_PATTERN)
     # a row without any id (exports put the word under a date or a name): every cell is looked at
-    ids = [c for c in look if c in spec.names and spec.column(c).kind == "id"]
     if ids:
         no_id = pd.concat([df[c].fillna("").astype(str).str.strip() == "" for c in ids], axis=1).all(axis=1)
         if no_id.any():
