@@ -7,6 +7,7 @@ text", "Dates and time zones").
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -369,7 +370,12 @@ def _finalise_dtypes(df: pd.DataFrame, table: str) -> pd.DataFrame:
 def _validate_values(df: pd.DataFrame, table: str, fname: str, offset: int) -> None:
     """Run the pandera schema and turn its findings into one DataError."""
     try:
-        pandera_schema(table).validate(df, lazy=True)
+        with warnings.catch_warnings():
+            # pandera's first validation imports pyspark.pandas when PySpark is installed, which
+            # warns on pandas >= 3; the workbook never uses it, and the warning reached every report.
+            warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas",
+                                    category=FutureWarning)
+            pandera_schema(table).validate(df, lazy=True)
     except pandera.errors.SchemaErrors as exc:
         fc = exc.failure_cases
         fc = fc[fc["column"].notna()]

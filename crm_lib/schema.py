@@ -19,10 +19,16 @@ Column kinds
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from types import MappingProxyType
 
-import pandera.pandas as pa
+with warnings.catch_warnings():
+    # pandera imports pyspark.pandas when PySpark is installed (here at import, and again on the
+    # first validation, see _parse), which warns on pandas >= 3; the workbook never uses it.
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas",
+                            category=FutureWarning)
+    import pandera.pandas as pa
 
 # --- domain constants -------------------------------------------------------------------------
 

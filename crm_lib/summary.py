@@ -33,6 +33,7 @@ from crm_lib._frames import numeric, to_day
 
 __all__ = [
     "FREQUENCIES",
+    "MONTH_DAYS",
     "PERIOD_LENGTH_DAYS",
     "customer_summary",
     "period_totals",
@@ -45,9 +46,14 @@ __all__ = [
 #: days, weeks (Monday to Sunday, pandas' ``W``/``W-SUN`` periods) and calendar months.
 FREQUENCIES: tuple[str, ...] = ("D", "W", "M")
 
-#: Length of one period in days, as lifetimes divides by ``np.timedelta64(1, freq)``; a month is
-#: the average Gregorian month (365.2425 / 12 days), which is what numpy and pandas use for "M".
-PERIOD_LENGTH_DAYS = MappingProxyType({"D": 1.0, "W": 7.0, "M": 365.2425 / 12})
+#: Days in one month: a twelfth of the Julian year (30.4375), the one month length of the workbook,
+#: in every period unit (the lifetime value's horizon, tenure in months, monthly periods).
+MONTH_DAYS: float = 365.25 / 12
+
+#: Length of one period in days, as lifetimes divides by ``np.timedelta64(1, freq)``, except that a
+#: month is :data:`MONTH_DAYS` (numpy's "M" is the Gregorian 365.2425 / 12 = 30.436875 days, so a
+#: monthly ``recency``/``T`` differs from lifetimes' by 2.1e-5 relative).
+PERIOD_LENGTH_DAYS = MappingProxyType({"D": 1.0, "W": 7.0, "M": MONTH_DAYS})
 
 _TABLE = "transactions"
 _NS_PER_DAY = 86_400_000_000_000
@@ -619,7 +625,7 @@ def customer_summary(
 
     (both measured, as lifetimes does, as the days between the periods' first days divided by
     the period length of :data:`PERIOD_LENGTH_DAYS`: whole numbers for days and weeks, average
-    months of 30.436875 days for "M", so monthly values are close to but not whole numbers),
+    months of 30.4375 days for "M", so monthly values are close to but not whole numbers),
     - ``monetary_value``: mean value of the repeat purchase periods (the first one left out);
       0 when ``frequency`` is 0.
 

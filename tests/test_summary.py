@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from crm_lib._errors import DataError, DataWarning
 from crm_lib.summary import PERIOD_LENGTH_DAYS, customer_summary, period_totals, totals
 
-MONTH = 365.2425 / 12
+MONTH = 365.25 / 12  # the workbook's month (lifetimes/numpy: 365.2425 / 12)
 
 
 def _tx(rows):

@@ -17,11 +17,11 @@ from scipy import optimize
 
 from crm_lib._errors import DataError, fail_rows, require_columns
 from crm_lib._frames import numeric
+from crm_lib.summary import MONTH_DAYS
 
-#: Days in one month: a twelfth of the Julian year, in every period unit, so that one company's
-#: CLV is the same whether its summary counts days or weeks (lifetimes' ``customer_lifetime_value``
-#: takes 30 days but 4.345 weeks = 30.4 days, 1.4% apart).
-MONTH_DAYS: float = 365.25 / 12
+# MONTH_DAYS (crm_lib.summary): a twelfth of the Julian year, in every period unit, so that one
+# company's CLV is the same whether its summary counts days or weeks (lifetimes'
+# ``customer_lifetime_value`` takes 30 days but 4.345 weeks = 30.4 days, 1.4% apart).
 
 #: Length of one period in days (for dates): a day, a week, a month of :data:`MONTH_DAYS`.
 PERIOD_DAYS = MappingProxyType({"D": 1.0, "W": 7.0, "M": MONTH_DAYS})

@@ -47,8 +47,13 @@ MAPPING = {
 }
 
 
-def write_online_retail(folder: Path, *, invoices: int = 400, seed: int = 0) -> Path:
-    """Write ``Online Retail.csv`` into ``folder`` and return its path."""
+def write_online_retail(folder: Path, *, invoices: int = 400, seed: int = 0, customers: int = 80,
+                        minutes_apart: int = 530) -> Path:
+    """Write ``Online Retail.csv`` into ``folder`` and return its path.
+
+    The defaults make a small file (400 invoices over 147 days); ``invoices=25900, customers=4372,
+    minutes_apart=21`` has the real file's shape (2010-12-01 to 2011-12-09).
+    """
     rng = np.random.default_rng(seed)
     products = [f"{rng.integers(10000, 99999)}{rng.choice(['', 'A', 'B'])}" for _ in range(60)]
     names = {}
@@ -58,12 +63,13 @@ def write_online_retail(folder: Path, *, invoices: int = 400, seed: int = 0) -> 
         names[p] = sep.join(words)
     prices = {p: round(float(rng.choice([0.42, 0.85, 1.25, 1.65, 2.55, 3.39, 4.95, 12.75])), 2)
               for p in products}
-    customers = [float(c) for c in rng.choice(np.arange(12346, 18288), size=80, replace=False)]
+    customers = [float(c) for c in rng.choice(np.arange(12346, 18288), size=customers, replace=False)]
     countries = ("United Kingdom", "France", "Germany", "EIRE", "Netherlands")
     start = np.datetime64("2010-12-01T08:26")
     rows = []
     for i in range(invoices):
-        when = start + np.timedelta64(int(i * 530 + rng.integers(0, 300)), "m")
+        jitter = rng.integers(0, min(300, minutes_apart))
+        when = start + np.timedelta64(int(i * minutes_apart + jitter), "m")
         ts = when.astype("datetime64[m]").item()
         date = f"{ts.month}/{ts.day}/{ts.year} {ts.hour}:{ts.minute:02d}"
         cust = "" if rng.random() < 0.25 else f"{rng.choice(customers)}"
