@@ -62,11 +62,17 @@ def _worker(csv_path: str, out_path: str, tol: float, n_pred: int, cdnow: bool,
     from lifetimes.utils import ConvergenceError
 
     if n_pred < 0:  # the BG/NBD fit alone (--bg-cdnow)
-        c0 = time.process_time()
-        t0 = time.perf_counter()
-        bg = BetaGeoFitter().fit(df["frequency"], df["recency"], df["T"], tol=tol)
-        out = {"bg_fit_s": time.perf_counter() - t0, "bg_fit_cpu": time.process_time() - c0,
-               "bg": {k: float(v) for k, v in bg.params_.items()}}
+        for attempt in (tol, tol * 10, tol * 100):  # BFGS may stop short of a very tight tol
+            c0, t0 = time.process_time(), time.perf_counter()
+            try:
+                bg = BetaGeoFitter().fit(df["frequency"], df["recency"], df["T"], tol=attempt)
+            except ConvergenceError:
+                continue
+            out = {"bg_fit_s": time.perf_counter() - t0, "bg_fit_cpu": time.process_time() - c0,
+                   "bg": {k: float(v) for k, v in bg.params_.items()}, "bg_tol": attempt}
+            break
+        else:
+            raise SystemExit("lifetimes' BetaGeoFitter did not converge")
         Path(out_path).write_text(json.dumps(out))
         return
 
@@ -291,7 +297,11 @@ def simulate_cdnow(n: int, seed: int, *, days: bool):
 
 
 def bench_cdnow(n: int, seed: int, python: str, work: Path) -> list[str]:
-    """The BG/NBD fit alone on CDNOW-like weeks, fractional and in whole days, both sides."""
+    """The BG/NBD fit alone on CDNOW-like weeks, fractional and in whole days, both sides.
+
+    lifetimes runs at its default ``tol=1e-7`` (on these data it does not converge at 1e-8 or
+    tighter), so the parameter difference includes its own stopping error.
+    """
     import pandas as pd
 
     from crm_lib.clv import BetaGeo
