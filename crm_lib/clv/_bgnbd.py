@@ -56,16 +56,19 @@ def _no_dropout(theta: np.ndarray) -> str | None:
 
 
 
-def _at(values: np.ndarray, index: np.ndarray | None) -> np.ndarray:
-    """``values[index]``, or the values themselves without an index (see ``_table_index``)."""
-    return values if index is None else values[index]
+def _at(values: np.ndarray, index: np.ndarray | None, out: np.ndarray) -> np.ndarray:
+    """``values[index]`` (into ``out``), or the values themselves without an index."""
+    return values if index is None else np.take(values, index, out=out)
 
 
 class _BGData:
     """Compressed BG/NBD data: distinct (x, t_x, T) rows with weights, split by x > 0.
 
     Functions of ``T`` or ``t_x`` alone are evaluated on their distinct values and gathered;
-    sums that involve only ``T`` are taken over distinct ``T`` with aggregated weights.
+    sums that involve only ``T`` are taken over distinct ``T`` with aggregated weights. The
+    arrays ``work``, ``work_T``, ``work_t`` and ``work0`` hold the intermediate values of one
+    evaluation of the likelihood: writing into them (``out=``) instead of new arrays saves the
+    page faults of fresh memory, most of the time of an evaluation on big data.
     """
 
     def __init__(self, x, tx, T, w, scale, *, compressed: bool = False):
@@ -88,18 +91,21 @@ class _BGData:
         self.W1 = float(self.w.sum())
         self.wx = self.w * self.x
         self.sum_wx = float(self.wx.sum())
-        top = int(self.x.max()) if len(self.x) else 0
-        if top < 4 * len(self.x) + 1024:  # x = 1..top indexes a table without a sort
+        n = len(self.x)
+        top = int(self.x.max()) if n else 0
+        # rows sorted by x (as _unique_rows leaves them): per-x sums are sums over runs
+        self.x_sorted = bool(n and np.all(self.x[1:] >= self.x[:-1]))
+        if self.x_sorted:
+            self.x_starts = np.flatnonzero(np.diff(self.x, prepend=-1.0))
+            self.xs = self.x[self.x_starts]
+            self.x_counts = np.diff(self.x_starts, append=n)
+            self.xinv = np.repeat(np.arange(len(self.xs)), self.x_counts)
+        elif top < 4 * n + 1024:  # x = 1..top indexes a table without a sort
             self.xs, self.xinv = np.arange(1, top + 1, dtype=float), self.x.astype(np.intp) - 1
         else:
             xs, xinv = np.unique(self.x, return_inverse=True)
             self.xs, self.xinv = xs, xinv.reshape(-1)
         self.Wx = np.bincount(self.xinv, weights=self.w, minlength=len(self.xs))
-        # distinct rows sorted by x (whole periods): per-x sums are then sums over runs, if no
-        # x of the table is absent (reduceat cannot sum an empty run)
-        self.x_counts = np.bincount(self.xinv, minlength=len(self.xs))
-        self.x_sorted = bool(np.all(np.diff(self.xinv) >= 0) and np.all(self.x_counts > 0))
-        self.x_starts = np.concatenate([[0], np.cumsum(self.x_counts)[:-1]]).astype(np.intp)
         uTr, self.Tidx = _table_index(uT[rep])
         utr, self.tidx = _table_index(utx[rep])
         self.uT, self.ut = uTr * scale, utr * scale
@@ -108,6 +114,10 @@ class _BGData:
         else:
             self.WT = np.bincount(self.Tidx, weights=self.w, minlength=len(uTr))
             self.WxT = np.bincount(self.Tidx, weights=self.wx, minlength=len(uTr))
+        self.work = np.empty((6, n))
+        self.work_T = np.empty((2, len(self.uT)))
+        self.work_t = np.empty((2, len(self.ut)))
+        self.work0 = np.empty((2, len(self.T0)))
 
 
 def _bg_fun_grad(theta: np.ndarray, d: _BGData, pen: float) -> tuple[float, np.ndarray]:
@@ -116,7 +126,7 @@ def _bg_fun_grad(theta: np.ndarray, d: _BGData, pen: float) -> tuple[float, np.n
     Per repeat customer, with A3 = -(r+x) ln(alpha+T) ("alive") and A4 = ln a - ln(b+x-1)
     - (r+x) ln(alpha+t_x) ("dropped after the last purchase"), the likelihood holds
     ln(e^A3 + e^A4) = A3 + softplus(A4 - A3); the share of the second term, expit(A4 - A3),
-    weighs the two parts of the gradient.
+    weighs the two parts of the gradient. Not reentrant: it writes into the arrays of ``d``.
     """
     params = np.exp(theta)
     r, alpha, a, b = params
@@ -125,32 +135,36 @@ def _bg_fun_grad(theta: np.ndarray, d: _BGData, pen: float) -> tuple[float, np.n
     a12 = (special.gammaln(r + xs) - special.gammaln(r) + special.gammaln(a + b)
            + special.gammaln(b + xs) - special.gammaln(b) - special.gammaln(a + b + xs))
     inv_bx = 1.0 / (b + xs - 1)
-    # functions of T and of t_x over their distinct values
-    lTt, iTt = np.log(alpha + d.uT), 1.0 / (alpha + d.uT)
-    ltt, itt = np.log(alpha + d.ut), 1.0 / (alpha + d.ut)
+    # functions of T and of t_x over their distinct values: ln(alpha + .) and 1 / (alpha + .)
+    lTt, iTt = _log_inv(alpha, d.uT, d.work_T)
+    ltt, itt = _log_inv(alpha, d.ut, d.work_t)
     # repeat rows
-    dlog = _at(ltt, d.tidx) - _at(lTt, d.Tidx)  # ln(alpha+t_x) - ln(alpha+T) <= 0
-    rx = r + d.x
+    v0, v1, v2, v3, v4, v5 = d.work
+    dlog = np.subtract(_at(ltt, d.tidx, v0), _at(lTt, d.Tidx, v1), out=v0)
+    # ln(alpha+t_x) - ln(alpha+T) <= 0
+    rx = np.add(r, d.x, out=v1)
     c = np.log(a) - np.log(b + xs - 1)
-    dl = (np.repeat(c, d.x_counts) if d.x_sorted else c[d.xinv]) - rx * dlog  # A4 - A3
-    e = np.exp(-np.abs(dl))
-    q = 1.0 / (1.0 + e)
-    softplus = np.maximum(dl, 0.0) - np.log(q)  # ln(1 + e^dl), stable for any dl
-    p4 = np.where(dl > 0, q, e * q)  # expit(A4 - A3)
-    wp4 = d.w * p4
+    dl = np.multiply(rx, dlog, out=v2)
+    np.subtract(np.take(c, d.xinv, out=v3), dl, out=dl)  # A4 - A3
+    e = np.exp(np.negative(np.abs(dl, out=v3), out=v3), out=v3)  # e^-|dl|
+    q = np.reciprocal(np.add(e, 1.0, out=v4), out=v4)
+    softplus = np.subtract(np.maximum(dl, 0.0, out=v5), np.log(q, out=e), out=v5)
+    sum_wsp = _dot(d.w, softplus)  # ln(1 + e^dl), stable for any dl
+    # expit(A4 - A3): q for dl > 0, e^dl q otherwise
+    wp4 = np.multiply(np.exp(np.minimum(dl, 0.0, out=v5), out=v5), q, out=v5)
+    np.multiply(d.w, wp4, out=wp4)
     wp4_x = (np.add.reduceat(wp4, d.x_starts) if d.x_sorted
              else np.bincount(d.xinv, weights=wp4, minlength=len(xs)))
     sum_wrlT = r * _dot(d.WT, lTt) + _dot(d.WxT, lTt)  # sum of w (r + x) ln(alpha + T)
     # zero-repeat rows
-    lT0 = np.log(alpha + d.T0)
+    lT0, iT0 = _log_inv(alpha, d.T0, d.work0)
     la = np.log(alpha)
-    ll = (_dot(d.Wx, a12) + d.W * r * la - sum_wrlT + _dot(d.w, softplus)
-          - r * _dot(d.w0, lT0))
+    ll = (_dot(d.Wx, a12) + d.W * r * la - sum_wrlT + sum_wsp - r * _dot(d.w0, lT0))
     dr = (_dot(d.Wx, special.digamma(r + xs) - special.digamma(r)) + d.W * la
           - _dot(d.WT, lTt) - _dot(wp4, dlog) - _dot(d.w0, lT0))
-    diT = _at(itt, d.tidx) - _at(iTt, d.Tidx)
+    diT = np.subtract(_at(itt, d.tidx, v2), _at(iTt, d.Tidx, v3), out=v2)
     dalpha = (d.W * r / alpha - r * _dot(d.WT, iTt) - _dot(d.WxT, iTt)
-              - _dot(wp4 * rx, diT) - r * _dot(d.w0, 1.0 / (alpha + d.T0)))
+              - _dot(np.multiply(wp4, rx, out=v1), diT) - r * _dot(d.w0, iT0))
     psi_ab = special.digamma(a + b)
     psi_abx = special.digamma(a + b + xs)
     da = _dot(d.Wx, psi_ab - psi_abx) + float(wp4_x.sum()) / a
@@ -160,6 +174,13 @@ def _bg_fun_grad(theta: np.ndarray, d: _BGData, pen: float) -> tuple[float, np.n
     f = -ll / d.W + pen * _dot(params, params)
     g = -grad_ll / d.W + 2 * pen * params * params
     return float(f), g
+
+
+def _log_inv(alpha: float, v: np.ndarray, out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """ln(alpha + v) and 1 / (alpha + v), written into the two rows of ``out``."""
+    s = np.add(alpha, v, out=out[0])
+    inv = np.reciprocal(s, out=out[1])
+    return np.log(s, out=s), inv
 
 
 def _euler_term(r, alpha, a, b, x, T, t):
