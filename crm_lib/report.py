@@ -389,6 +389,35 @@ def _failed_cell(nb, timeout: float) -> int | None:
     return slow[0] if slow else None
 
 
+BATCH_ENGINE = "crm-workbook-batch"
+"""The papermill engine of the batch (:func:`_register_engine`)."""
+
+
+def _register_engine() -> None:
+    """Register :data:`BATCH_ENGINE`: papermill's nbclient engine writing the executed notebook once.
+
+    papermill re-writes the output notebook after every cell (``request_save_on_cell_execute``),
+    about 13 s of a 90 s month of the sample. This engine runs without that save; papermill itself
+    writes the notebook at the end (with the error at the top when a cell failed), and the engine
+    writes it when the run stops outside a cell's error handling (a cell timeout, a dead kernel),
+    so a failed run always keeps its executed notebook.
+    """
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.iorw import write_ipynb
+
+    class BatchEngine(NBClientEngine):
+        @classmethod
+        def execute_notebook(cls, nb, kernel_name, output_path=None, **kwargs):
+            try:
+                return super().execute_notebook(nb, kernel_name, output_path=None, **kwargs)
+            except BaseException:
+                if output_path:
+                    write_ipynb(nb, output_path)
+                raise
+
+    papermill_engines.register(BATCH_ENGINE, BatchEngine)
+
+
 def run_job(job: Job) -> Result:
     """Execute one notebook with papermill and export it; never raises for a notebook's failure.
 
@@ -411,6 +440,7 @@ def run_job(job: Job) -> Result:
     # papermill's own parameter parser warns about lines it cannot read (a second "=" in a comment);
     # the batch has already checked the parameters cell with ``declared_parameters``.
     logging.getLogger("papermill").setLevel(logging.ERROR)
+    _register_engine()
     work = Path(job.work)
     stem = job.name
     export_dir = work / f"{stem}.csv.d"
@@ -423,7 +453,7 @@ def run_job(job: Job) -> Result:
     try:
         with _environ(env):
             pm.execute_notebook(job.notebook, str(executed), parameters=dict(job.parameters),
-                                kernel_name=job.kernel, cwd=job.cwd, progress_bar=False,
+                                engine_name=BATCH_ENGINE, kernel_name=job.kernel, cwd=job.cwd, progress_bar=False,
                                 log_output=False, start_timeout=START_TIMEOUT,
                                 execution_timeout=job.timeout, extra_arguments=list(KERNEL_ARGS))
     except PapermillExecutionError as exc:
