@@ -5,10 +5,12 @@ import os
 import shutil
 from pathlib import Path
 
+import nbformat
 import pandas as pd
 import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from crm_lib import _cache, data, sample
+from crm_lib import _cache, data, report, sample
 from crm_lib.data import load_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -92,3 +94,43 @@ def test_other_arguments_or_changed_files_load_afresh(company, tmp_path, monkeyp
     calls.clear()
     load_dataset(company, today=TODAY)                                          # no such file
     assert "transactions" in calls
+
+
+def _probe_notebook(path: Path) -> None:
+    params = ('data_dir: str = ""\nmapping: str = ""\nmonth: str = ""\nlang: str = "en"\n'
+              'mask_pii: bool = False')
+    nb = new_notebook(cells=[
+        new_markdown_cell("# Probe"),
+        new_code_cell(params, metadata={"tags": ["parameters"]}),
+        new_code_cell("from crm_lib import _cache\n"
+                      "assert _cache.shared(data_dir, mapping or None, mask_pii, None) is not None"),
+    ], metadata={"kernelspec": {"name": "crm-workbook", "display_name": "crm-workbook",
+                                "language": "python"}})
+    nbformat.write(nb, path)
+
+
+def _outputs(month: Path) -> dict[str, bytes]:
+    return {p.relative_to(month).as_posix(): p.read_bytes() for p in sorted(month.rglob("*"))
+            if p.suffix in (".html", ".csv") and p.name != "index.html"}
+
+
+@pytest.mark.slow
+def test_batch_outputs_are_the_same_bytes_with_and_without_the_shared_load(company, tmp_path):
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    for name in ("00_data_quality", "50_rfm"):
+        shutil.copy(ROOT / "notebooks" / f"{name}.ipynb", nbs)
+    shutil.copy(ROOT / "notebooks" / "batch.yaml", nbs)
+    _probe_notebook(nbs / "01_probe.ipynb")
+    base = ["--data", str(company), "--notebook-dir", str(nbs), "--month", "2026-05", "--jobs", "2",
+            "--no-progress"]
+    assert report.main([*base, "--out", str(tmp_path / "shared")]) == 0
+    assert report.main([*base, "--out", str(tmp_path / "own"), "--no-shared-load",
+                        "--notebooks", "00_data_quality,50_rfm"]) == 0
+    shared, own = _outputs(tmp_path / "shared" / "2026-05"), _outputs(tmp_path / "own" / "2026-05")
+    assert {"00_data_quality.html", "50_rfm.html", "01_probe.html"} <= set(shared)
+    assert any(k.endswith(".csv") for k in own)
+    del shared["01_probe.html"]
+    assert shared.keys() == own.keys()
+    for name in own:
+        assert shared[name] == own[name], name
