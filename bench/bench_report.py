@@ -3,6 +3,7 @@ run costs before it does any work (kernel start-up, then the crm_lib imports).
 
     .venv/bin/python bench/bench_report.py                       # 12 months to the latest, --jobs 2
     .venv/bin/python bench/bench_report.py --months 2026-09..2026-10 --repeat 3
+    .venv/bin/python bench/bench_report.py --compare 7c20c70 --months 2026-10   # before/after
 
 Prints a markdown section for docs/benchmarks.md. Reports go to bench/out/ (git-ignored).
 """
@@ -58,6 +59,60 @@ def _papermill_seconds(source: str, repeat: int) -> list[float]:
     return times
 
 
+def _floor_run(_: int) -> float:
+    return _papermill_seconds("pass", 1)[0]
+
+
+def _batch(cwd: Path, data: str, months: str, jobs: int, out: Path, *extra: str) -> tuple[float, int, int]:
+    """Wall time, notebook runs and exit status of one batch run with the code in ``cwd``."""
+    shutil.rmtree(out, ignore_errors=True)
+    cmd = [sys.executable, "-m", "crm_lib", "report", "--data", data, "--out", str(out), "--months",
+           months, "--jobs", str(jobs), "--no-progress", *extra]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    runs = sum(len(json.loads((m / "manifest.json").read_text(encoding="utf-8"))["reports"])
+               for m in out.iterdir() if (m / "manifest.json").is_file())
+    return wall, runs, proc.returncode
+
+
+def compare(args) -> int:
+    """Before (the code of ``args.compare``) and after (this code, with and without the shared load),
+    and papermill's floor: as many papermill runs of an empty notebook, ``--jobs`` at a time."""
+    import concurrent.futures as cf
+    import multiprocessing
+
+    months = args.months or load_dataset(args.data).month_end("").strftime("%Y-%m")
+    old = Path(tempfile.mkdtemp(prefix="bench-before-"))
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.compare], capture_output=True,
+                             check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
+    out = Path(args.out)
+    load_before = os.getloadavg()[0]
+    rows = []
+    for label, cwd, extra in [(f"before ({args.compare})", old, ()),
+                              ("after, every notebook loads the data (`--no-shared-load`)", ROOT,
+                               ("--no-shared-load",)),
+                              ("after (one shared load)", ROOT, ())]:
+        wall, runs, code = _batch(cwd, args.data, months, args.jobs, out, *extra)
+        rows.append((label, wall, runs, code))
+    runs = rows[-1][2]
+    ctx = multiprocessing.get_context("spawn")
+    start = time.perf_counter()
+    with cf.ProcessPoolExecutor(max_workers=args.jobs, mp_context=ctx) as pool:
+        list(pool.map(_floor_run, range(runs)))
+    rows.append((f"papermill's floor: {runs} runs of an empty notebook", time.perf_counter() - start,
+                 runs, 0))
+    shutil.rmtree(old, ignore_errors=True)
+    print(f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}, `{Path(args.data).name}`, {months}, `--jobs "
+          f"{args.jobs}`; load average before the start {load_before:.2f}.\n")
+    print("| run | wall time (s) | notebook runs | exit status |\n|---|---|---|---|")
+    for label, wall, n, code in rows:
+        print(f"| {label} | {wall:.1f} | {n} | {code} |")
+    return 0
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", default=str(ROOT / "data" / "sample"))
@@ -65,7 +120,11 @@ def main() -> int:
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--repeat", type=int, default=5, help="runs of each start-up probe")
     p.add_argument("--out", default=str(ROOT / "bench" / "out" / "reports"))
+    p.add_argument("--compare", default="", metavar="REF", help="time the batch of REF (a commit) "
+                   "against this code, and papermill's floor")
     args = p.parse_args()
+    if args.compare:
+        return compare(args)
     load_before = os.getloadavg()[0]
 
     probes = {

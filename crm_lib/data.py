@@ -22,6 +22,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
+from crm_lib import _cache
 from crm_lib._errors import DataError, examples, fail_rows
 from crm_lib._errors import finding as _finding
 from crm_lib._errors import rows_text as _rows_text
@@ -690,6 +691,9 @@ def load_dataset(path: str | Path, mapping: str | Path | Mapping | None = None, 
     folder = Path(path)
     if not folder.is_dir():
         raise DataError(f"Data folder {folder} not found (expected a folder with customers.csv and transactions.csv).")
+    shared = _cache.shared(folder, mapping, mask_pii, today)  # the dataset the report batch loaded
+    if shared is not None:
+        return shared
     mapping = read_mapping(mapping)
     notes: list[dict] = []
     tables: dict[str, pd.DataFrame | None] = {}

@@ -42,6 +42,8 @@ from types import MappingProxyType
 
 import pandas as pd
 
+from crm_lib import _cache
+from crm_lib._cache import CACHE_ENV
 from crm_lib._errors import DataError
 from crm_lib._notebook import BATCH_ENV, EXPORT_DIR_ENV, SKIPPED_MIME
 from crm_lib.labels import MISSING_ENV
@@ -168,6 +170,7 @@ class Job:
     cwd: str
     kernel: str
     timeout: float
+    dataset: str = ""      # the batch's loaded dataset (crm_lib._cache), "" for none
 
 
 @dataclass
@@ -389,6 +392,35 @@ def _failed_cell(nb, timeout: float) -> int | None:
     return slow[0] if slow else None
 
 
+BATCH_ENGINE = "crm-workbook-batch"
+"""The papermill engine of the batch (:func:`_register_engine`)."""
+
+
+def _register_engine() -> None:
+    """Register :data:`BATCH_ENGINE`: papermill's nbclient engine writing the executed notebook once.
+
+    papermill re-writes the output notebook after every cell (``request_save_on_cell_execute``),
+    about 13 s of a 90 s month of the sample. This engine runs without that save; papermill itself
+    writes the notebook at the end (with the error at the top when a cell failed), and the engine
+    writes it when the run stops outside a cell's error handling (a cell timeout, a dead kernel),
+    so a failed run always keeps its executed notebook.
+    """
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.iorw import write_ipynb
+
+    class BatchEngine(NBClientEngine):
+        @classmethod
+        def execute_notebook(cls, nb, kernel_name, output_path=None, **kwargs):
+            try:
+                return super().execute_notebook(nb, kernel_name, output_path=None, **kwargs)
+            except BaseException:
+                if output_path:
+                    write_ipynb(nb, output_path)
+                raise
+
+    papermill_engines.register(BATCH_ENGINE, BatchEngine)
+
+
 def run_job(job: Job) -> Result:
     """Execute one notebook with papermill and export it; never raises for a notebook's failure.
 
@@ -411,19 +443,21 @@ def run_job(job: Job) -> Result:
     # papermill's own parameter parser warns about lines it cannot read (a second "=" in a comment);
     # the batch has already checked the parameters cell with ``declared_parameters``.
     logging.getLogger("papermill").setLevel(logging.ERROR)
+    _register_engine()
     work = Path(job.work)
     stem = job.name
     export_dir = work / f"{stem}.csv.d"
     (work / stem).parent.mkdir(parents=True, exist_ok=True)
     executed = work / f"{stem}.ipynb"
     missing = work / f"{stem}.missing-labels.txt"
-    env = {**KERNEL_ENV, EXPORT_DIR_ENV: str(export_dir), MISSING_ENV: str(missing)}
+    env = {**KERNEL_ENV, EXPORT_DIR_ENV: str(export_dir), MISSING_ENV: str(missing),
+           CACHE_ENV: job.dataset}
     result = Result(name=stem, month=job.month, status="ok", seconds=0.0)
     start = time.perf_counter()
     try:
         with _environ(env):
             pm.execute_notebook(job.notebook, str(executed), parameters=dict(job.parameters),
-                                kernel_name=job.kernel, cwd=job.cwd, progress_bar=False,
+                                engine_name=BATCH_ENGINE, kernel_name=job.kernel, cwd=job.cwd, progress_bar=False,
                                 log_output=False, start_timeout=START_TIMEOUT,
                                 execution_timeout=job.timeout, extra_arguments=list(KERNEL_ARGS))
     except PapermillExecutionError as exc:
@@ -1048,6 +1082,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=None, help="seconds a cell may run (default: "
                    f"from the config, else {EXECUTION_TIMEOUT})")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-shared-load", action="store_true", help="every notebook loads and validates "
+                   "the data itself (by default the batch loads it once and shares it)")
     return p
 
 
@@ -1107,6 +1143,7 @@ def plan(args: argparse.Namespace) -> Plan:
                        required=(*SHARED_PARAMETERS, config.card_parameter))
     _check_kernel(args.kernel)
 
+    key = _cache.cache_key(data, mapping or None, args.mask_pii, None)  # of the files before the load
     ds = load_dataset(data, mapping=mapping or None, mask_pii=args.mask_pii)
     if args.months:
         months = parse_months(args.months)
@@ -1126,6 +1163,10 @@ def plan(args: argparse.Namespace) -> Plan:
     _clean_stale_work(out)
     work = Path(tempfile.mkdtemp(prefix=WORK_PREFIX, dir=out))
     (work / _PID_FILE).write_text(str(os.getpid()), encoding="ascii")
+    cache = None
+    if not getattr(args, "no_shared_load", False):
+        cache = _cache.write(ds, work / "dataset.pickle", key)
+    dataset = str(cache) if cache else ""
     jobs: list[Job] = []
     for month in months:
         shared = {"data_dir": str(data), "mapping": mapping, "month": month, "lang": args.lang,
@@ -1134,12 +1175,12 @@ def plan(args: argparse.Namespace) -> Plan:
             jobs.append(Job(str(nb_dir / f"{name}.ipynb"), name, month,
                             {**shared, **config.parameters.get(name, {}), **cli.get(name, {})},
                             str(work / month),
-                            str(nb_dir), args.kernel, timeout))
+                            str(nb_dir), args.kernel, timeout, dataset))
         for cid in cards[month]:
             params = {**shared, **config.parameters.get(config.card_notebook, {}),
                       **cli.get(config.card_notebook, {}), config.card_parameter: cid}
             jobs.append(Job(str(card_nb), f"cards/{_safe_name(cid)}", month, params,
-                            str(work / month), str(nb_dir), args.kernel, timeout))
+                            str(work / month), str(nb_dir), args.kernel, timeout, dataset))
         (work / month / "cards").mkdir(parents=True, exist_ok=True)
     run = {"data_dir": str(args.data), "lang": args.lang, "mask_pii": bool(args.mask_pii)}
     return Plan(jobs, months, out, work, _quality_summary(ds.quality), run, args.lang)
