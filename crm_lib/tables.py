@@ -180,7 +180,7 @@ def render(df: pd.DataFrame, *, lang: str = "en", title: str | None = None,
 
 
 def parameter_table(rules: Mapping[str, object], *, name: str = "rule",
-                    value: str = "value") -> pd.DataFrame:
+                    value: str = "value", keys: Sequence[str] | None = None) -> pd.DataFrame:
     """A mapping of business rules as a table: one row per rule, its name and its value.
 
     ``pd.DataFrame({"value": rules})`` looks like the same thing but is not: a read-only
@@ -197,6 +197,9 @@ def parameter_table(rules: Mapping[str, object], *, name: str = "rule",
     name, value : str
         Names (catalogue keys) of the two columns, e.g. ``name="unit_cost_item",
         value="unit_cost_value"``.
+    keys : sequence of str, optional
+        Only these rules, in this order (e.g. the lifecycle rules that still decide a stage
+        when churn's status decides lost and at risk); a key the mapping lacks is refused.
 
     Returns
     -------
@@ -209,15 +212,25 @@ def parameter_table(rules: Mapping[str, object], *, name: str = "rule",
     >>> parameter_table(MappingProxyType({"visit": 120.0, "complaint": 80.0}),
     ...                 name="unit_cost_item", value="unit_cost_value").to_dict("list")
     {'unit_cost_item': ['visit', 'complaint'], 'unit_cost_value': [120.0, 80.0]}
+    >>> parameter_table({"a": 1, "b": 2, "c": 3}, keys=("c", "a")).to_dict("list")
+    {'rule': ['c', 'a'], 'value': [3.0, 1.0]}
     """
     if not isinstance(rules, Mapping):
         raise DataError(f"`rules` must be a mapping of rule names to values, got "
                         f"{type(rules).__name__}.")
     if name == value:
         raise DataError(f"`name` and `value` must differ, got {name!r} for both.")
-    keys = [str(k) for k in rules]
+    if keys is not None:
+        if isinstance(keys, str) or not isinstance(keys, Sequence):
+            raise DataError(f"`keys` must be a sequence of rule names, got {keys!r}.")
+        missing = [k for k in keys if k not in rules]
+        if missing:
+            raise DataError(f"`keys` must name rules of `rules`, got {missing[0]!r}; expected one "
+                            f"of {[str(k) for k in rules]}.")
+        rules = {k: rules[k] for k in keys}
+    names = [str(k) for k in rules]
     vals = list(rules.values())
-    out = pd.DataFrame({name: pd.array(keys, dtype="str"), value: vals})
+    out = pd.DataFrame({name: pd.array(names, dtype="str"), value: vals})
     if len(vals) and all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
                          for v in vals):
         out[value] = out[value].astype(float)

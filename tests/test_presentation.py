@@ -434,3 +434,19 @@ def test_every_retention_figure_has_its_formula_in_words(results):
     assert missing == []
     zh = labels.label("retention_formula_profit_baseline", "zh")
     assert "保持率" in zh and "折现率" in zh and not re.search(r"[A-Za-z]", zh)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_satisfaction_charts_by_month_tier_region_and_rep_have_distinct_titles(lang):
+    # the four groupings of 80_satisfaction, each with the NPS and the CSAT title
+    row = {"nps": [10.0], "nps_lower": [0.0], "nps_upper": [20.0], "csat": [0.8],
+           "csat_lower": [0.7], "csat_upper": [0.9], "small_group": [False]}
+    titles = []
+    for by in ("month", "tier", "region", "sales_rep"):
+        df = pd.DataFrame({by: ["g"], **row})
+        for score in ("nps", "csat"):
+            fig = plots.score_bars(df, x=by, score=score, lang=lang, title=f"sat_{score}_title")
+            titles.append(fig.layout.title.text)
+            assert "{by}" not in fig.layout.title.text
+            assert crm.labels.label(by, lang).lower()[:2] in fig.layout.title.text.lower()
+    assert len(set(titles)) == 8

@@ -1,4 +1,7 @@
+import ast
+import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -49,6 +52,73 @@ def test_lifecycle_rule_table_names_each_rule():
     assert rows[1][0] == "新客户：首次购买距今不超过（月）" and rows[2][0].startswith("有流失风险")
     assert [r[1] for r in rows[1:]] == ["3", "2.5", "4", "30", "90", "12", "2"]
     assert len(rows) == 8  # seven rules, each with its name
+
+
+NOTEBOOK_10 = Path(__file__).resolve().parents[1] / "notebooks" / "10_customer_analysis.ipynb"
+
+
+def _run_notebook_cell(marker: str, lang: str, **parameters):
+    """Run the code cell of 10_customer_analysis that contains ``marker``, as the notebook runs it
+    (after its parameters cell, with ``crm`` and ``plots`` imported), and return the value of its
+    last expression (the table the report shows)."""
+    cells = [c for c in json.loads(NOTEBOOK_10.read_text(encoding="utf-8"))["cells"]
+             if c["cell_type"] == "code"]
+    params = next(c for c in cells if "parameters" in c["metadata"].get("tags", []))
+    found = [c for c in cells if marker in "".join(c["source"])]
+    assert len(found) == 1, f"{marker!r} should be in exactly one cell of {NOTEBOOK_10.name}"
+    ns: dict = {"crm": crm, "plots": crm.plots}
+    exec("".join(params["source"]), ns)  # the defaults, as papermill leaves them
+    ns.update(lang=lang, **parameters)  # as papermill injects them
+    tree = ast.parse("".join(found[0]["source"]))
+    last = tree.body.pop()
+    assert isinstance(last, ast.Expr), "the cell should end with the table it shows"
+    exec(compile(tree, NOTEBOOK_10.name, "exec"), ns)
+    return eval(compile(ast.Expression(last.value), NOTEBOOK_10.name, "eval"), ns), ns
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_notebook_10_unit_cost_table_as_the_notebook_builds_it(lang):
+    fig, _ = _run_notebook_cell("UNIT_COSTS", lang)
+    header, cells = fig.data[0].header.values, fig.data[0].cells.values
+    costs = crm.customers.UNIT_COSTS
+    assert header == tuple(crm.labels.label(k, lang) for k in ("unit_cost_item", "unit_cost_value"))
+    assert header == {"en": ("Cost item", "Unit cost"), "zh": ("成本项目", "单位成本")}[lang]
+    # the item names in the item column (not 0..3), the numbers in the value column
+    assert list(cells[0]) == [crm.labels.label(k, lang) for k in costs]
+    assert [float(re.sub(r"[^0-9.]", "", v)) for v in cells[1]] == list(costs.values())
+    assert all(v.startswith("¥") for v in cells[1])
+    assert fig.layout.title.text == crm.labels.label("unit_costs_title", lang)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_notebook_10_lifecycle_rule_table_as_the_notebook_builds_it(lang):
+    fig, ns = _run_notebook_cell("name=\"lifecycle_rule\"", lang)
+    header, cells = fig.data[0].header.values, fig.data[0].cells.values
+    assert header == {"en": ("Lifecycle rule", "Value"), "zh": ("生命周期规则", "数值")}[lang]
+    # the rules that still decide a stage (lost and at risk are churn's rule, the next table):
+    # each by its name, with its value from the parameters or crm.customers.LIFECYCLE_RULES
+    shown = ("new_months", "loyal_periods", "loyal_years")
+    expected = {**crm.customers.LIFECYCLE_RULES, "new_months": ns["new_months"]}
+    assert ns["new_months"] == crm.customers.LIFECYCLE_RULES["new_months"]  # the default
+    assert list(cells[0]) == [crm.labels.label(k, lang) for k in shown]
+    assert all(crm.labels.has_label(k) for k in shown)
+    assert [float(v) for v in cells[1]] == [float(expected[k]) for k in shown]
+    assert "at_risk_factor" not in ns["lifecycle_rules"]["lifecycle_rule"].tolist()
+    # the report's parameter goes through: another new_months is shown as given
+    fig3, _ = _run_notebook_cell("name=\"lifecycle_rule\"", lang, new_months=3)
+    assert [float(v) for v in fig3.data[0].cells.values[1]] == [
+        3.0, float(expected["loyal_periods"]), float(expected["loyal_years"])]
+
+
+def test_parameter_table_keys_select_and_order_rules():
+    rules = crm.customers.LIFECYCLE_RULES
+    t = tables.parameter_table(rules, name="lifecycle_rule", keys=("loyal_years", "new_months"))
+    assert t.to_dict("list") == {"lifecycle_rule": ["loyal_years", "new_months"],
+                                 "value": [rules["loyal_years"], rules["new_months"]]}
+    with pytest.raises(DataError, match="`keys` must name rules of `rules`, got 'span'"):
+        tables.parameter_table(rules, keys=("new_months", "span"))
+    with pytest.raises(DataError, match="`keys` must be a sequence of rule names, got 'new_months'"):
+        tables.parameter_table(rules, keys="new_months")
 
 
 def test_parameter_table_errors_and_input_unchanged():

@@ -906,3 +906,21 @@ def test_tiering_conditions_on_the_sample_match_an_independent_count():
         (2 * np.arange(1, n + 1) - n - 1).dot(x) / (n * x.sum()))
     reps = ds.customers.set_index("customer_id")["sales_rep"].reindex(sales.index)
     assert c.loc["customers_per_rep", "value"] == pytest.approx(reps.notna().sum() / reps.nunique())
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_tiering_verdict_note_states_the_verdict_and_each_reason(lang):
+    from crm_lib import plots
+    from crm_lib.labels import label
+
+    tx, cust = _worth_tx()
+    # looser rules, no customers table: span unknown, repeat and spread met -> partly pays
+    rules = {"min_repeat_share": 0.4, "min_gini": 0.3}
+    v = ti.tiering_verdict(ti.tiering_conditions(tx, as_of="2026-10-31", rules=rules))
+    lines = plots.tiering_verdict_note(v, lang=lang).data.splitlines()
+    stop = "。" if lang == "zh" else "."
+    assert lines[0] == f"**{label('tiering_partly_pays', lang)}{stop}**"
+    assert lines[2:] == [f"- {label(k, lang)}{stop}" for k in (
+        "customers_per_rep_unknown", "repeat_purchase_met", "value_spread_met")]
+    with pytest.raises(DataError, match="tiering_verdict"):
+        plots.tiering_verdict_note(v.drop(columns="reason"), lang=lang)

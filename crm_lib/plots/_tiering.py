@@ -26,6 +26,7 @@ __all__ = [
     "localize_criteria",
     "criteria_text",
     "service_level_bars",
+    "tiering_verdict_note",
 ]
 
 CLASS_COLORS = {c: color_for(c) for c in ("A", "B", "C")}
@@ -463,3 +464,40 @@ def service_level_bars(
     if title:
         fig.update_layout(title_text=_t(title, lang, seconds=f"{threshold_seconds:g}"))
     return fig
+
+
+def tiering_verdict_note(verdict: pd.DataFrame, *, lang: str = "en"):
+    """The verdict of :func:`crm_lib.tiering.tiering_verdict` as one sentence with its reasons.
+
+    Parameters
+    ----------
+    verdict : DataFrame
+        :func:`crm_lib.tiering.tiering_verdict` (``reason`` per condition, ``attrs["verdict"]``).
+    lang : {"en", "zh"}
+
+    Returns
+    -------
+    IPython.display.Markdown
+        The verdict in bold, then the reason of each condition, in the conditions' order.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"reason": ["customers_per_rep_met", "repeat_purchase_met",
+    ...     "value_spread_not_met"]}, index=pd.Index(["customers_per_rep", "repeat_purchase",
+    ...     "value_spread"], name="condition"))
+    >>> v.attrs["verdict"] = "tiering_partly_pays"
+    >>> tiering_verdict_note(v).data.splitlines()[0]
+    '**Tiering partly pays: two of the three conditions are met.**'
+    """
+    from IPython.display import Markdown
+
+    require_columns(verdict, ["reason"], table="tiering verdict",
+                    hint="Pass the result of crm_lib.tiering.tiering_verdict.")
+    key = verdict.attrs.get("verdict")
+    if key is None:
+        raise DataError("`verdict` has no attrs['verdict']: pass the result of "
+                        "crm_lib.tiering.tiering_verdict.")
+    stop = "。" if lang == "zh" else "."
+    lines = [f"**{_t(key, lang)}{stop}**", ""]
+    lines += [f"- {_t(r, lang)}{stop}" for r in verdict["reason"]]
+    return Markdown("\n".join(lines))
