@@ -346,3 +346,25 @@ def test_warnings_leave_the_cells_and_become_the_reports_notes_once():
     assert [o["text"] for o in nb.cells[1].outputs] == ["real error text\n", "hello\n"]
     banner = report._notes_banner(notes, "zh")
     assert "分析说明" in banner and "/srv/crm_lib" not in banner
+
+
+def test_a_computed_result_without_rows_is_a_note_that_keeps_the_report_ok():
+    # nobody to win back, one group to compare: the section was computed and found nothing
+    empty = pd.DataFrame({"customer_id": pd.Series(dtype="str"), "sales": pd.Series(dtype="float")})
+    bundle = plots.table(empty, lang="zh", title="churn_value_at_risk_title")._repr_mimebundle_()
+    assert bundle["text/plain"] == crm.labels.label("note_empty", "zh") == "报告日本部分没有可显示的内容。"
+    assert SKIPPED_MIME not in bundle and "crm-empty" in bundle["text/html"]
+    matrix = pd.DataFrame(columns=pd.Index([], name="periods_since"))
+    assert plots.retention_heatmap(matrix, lang="en")._repr_mimebundle_()["text/plain"] == (
+        "Nothing to show for this part on the report day.")
+    curves = pd.DataFrame(columns=["survival_time", "survival", "survival_lower", "survival_upper"])
+    assert SKIPPED_MIME not in plots.survival_chart(curves)._repr_mimebundle_()
+    # a table with rows is still a table
+    assert plots.table(empty.reindex([0]).fillna({"customer_id": "a"})).data[0].cells.values[0] == ["a"]
+
+
+def test_loading_raises_no_python_warning():
+    """pandera imports pyspark.pandas, which warns on pandas >= 3; it must not reach the reports."""
+    code = f"import crm_lib; crm_lib.load_dataset({str(ROOT / 'data' / 'sample')!r})"
+    run = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]

@@ -162,8 +162,8 @@ def customer_summary(d: Dialect, *, customer_col: str, date_col: str, value_col:
         "CASE WHEN l.k0 IS NULL THEN 0 ELSE 1 END AS seen",
         "b.periods",
         "CAST(b.periods - 1 AS DOUBLE) AS frequency",
-        f"({p1} - {p0}) / {length!r} AS recency",
-        f"({int(end_start_day)} - {p0}) / {length!r} AS T",
+        f"({p1} - {p0}) / CAST({length!r} AS DOUBLE) AS recency",
+        f"({int(end_start_day)} - {p0}) / CAST({length!r} AS DOUBLE) AS T",
         "CASE WHEN b.periods > 1 THEN b.repeat_value / (b.periods - 1) ELSE 0.0 END "
         "AS monetary_value",
         "l.sales", "l.orders", "l.first_day", "l.last_day",

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from crm_lib._errors import require_columns
 from crm_lib.labels import color_for, format_values, localize
 from crm_lib.plots._common import _text, heatmap, style_figure
-from crm_lib.plots._shared import _note, _t
+from crm_lib.plots._shared import EmptyNote, _note, _t
 
 __all__ = ["churn_note", "reasons_vs_reference", "retention_heatmap", "survival_chart"]
 
@@ -96,6 +96,7 @@ def retention_heatmap(matrix: pd.DataFrame, *, lang: str = "en", max_periods: in
     Returns
     -------
     plotly Figure
+        Or, for a matrix without cohorts, an :class:`~crm_lib.plots._shared.EmptyNote`.
 
     Examples
     --------
@@ -104,6 +105,8 @@ def retention_heatmap(matrix: pd.DataFrame, *, lang: str = "en", max_periods: in
     >>> retention_heatmap(m).data[0].z.tolist()
     [[1.0, 0.5], [1.0, nan]]
     """
+    if matrix.empty:
+        return EmptyNote(lang, title)
     shown = matrix if max_periods is None else matrix.loc[:, [c for c in matrix.columns
                                                              if int(c) <= max_periods]]
     long = shown.copy()
@@ -131,7 +134,8 @@ def survival_chart(curves: pd.DataFrame, *, group_col: str | None = None, lang: 
     Returns
     -------
     plotly Figure
-        Per group a filled band and a step line.
+        Per group a filled band and a step line; for no curves, an
+        :class:`~crm_lib.plots._shared.EmptyNote`.
 
     Examples
     --------
@@ -142,6 +146,8 @@ def survival_chart(curves: pd.DataFrame, *, group_col: str | None = None, lang: 
     """
     cols = ["survival_time", "survival", "survival_lower", "survival_upper"]
     require_columns(curves, cols + ([group_col] if group_col else []), table="survival curves")
+    if curves.empty:
+        return EmptyNote(lang, title)
     data = localize(curves, lang, columns=False)
     keys = list(pd.unique(curves[group_col])) if group_col else [None]
     names = list(pd.unique(data[group_col])) if group_col else [None]

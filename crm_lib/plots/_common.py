@@ -492,11 +492,17 @@ def table(df: pd.DataFrame, *, lang: str = "en", title: str | None = None, max_r
     >>> fig = table(pd.DataFrame({"name": ["<b>x</b>"], "sales": [1234.6], "customers": [12.0]}))
     >>> fig.data[0].header.values, fig.data[0].cells.values
     (('Name', 'Sales', 'Customers'), (['&lt;b&gt;x&lt;/b&gt;'], ['¥1,235'], ['12']))
+
+    A table without rows is a note saying there is nothing to show (:class:`EmptyNote`).
     """
     if max_rows < 1:
         raise DataError(f"`max_rows` must be at least 1, got {max_rows}.")
     if not isinstance(df, pd.DataFrame):
         raise DataError(f"`df` must be a pandas DataFrame, got {type(df).__name__}.")
+    if df.empty:
+        from crm_lib.plots._shared import EmptyNote  # _shared imports this module
+
+        return EmptyNote(lang, title)
     if index is None:
         index = any(n is not None for n in df.index.names)
     shown = df.reset_index() if index else df

@@ -73,6 +73,29 @@ class SkippedNote:
         return self.text
 
 
+class EmptyNote(SkippedNote):
+    """What a chart or table shows for a computed result without rows (nobody to win back, a
+    single group to compare): a note in the report language. Unlike a skipped result it leaves no
+    record, so the report stays *ok*: the section was computed and found nothing.
+
+    Examples
+    --------
+    >>> EmptyNote("en").text
+    'Nothing to show for this part on the report day.'
+    """
+
+    def __init__(self, lang: str, section: str | None = None) -> None:
+        super().__init__({"reason": "note_empty"}, lang, section)
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        from crm_lib._notebook import SKIPPED_MIME
+
+        bundle = super()._repr_mimebundle_(include, exclude)
+        del bundle[SKIPPED_MIME]
+        bundle["text/html"] = bundle["text/html"].replace("crm-skipped", "crm-empty")
+        return bundle
+
+
 def skippable(func):
     """Wrap a chart or table function so that a skipped result among its arguments is drawn as
     its :class:`SkippedNote` (the one place where plots handle absent inputs). The section title
