@@ -32,7 +32,8 @@ ALLOWED_WORDS = frozenset({
 
 #: Chart functions that draw no figure of data (notes, helpers).
 NOT_CHARTS = frozenset({"TEMPLATE", "IPA_LABELS", "style_figure", "localize_criteria", "criteria_text",
-                        "churn_note", "complaints_note", "satisfaction_note"})
+                        "churn_note", "complaints_note", "satisfaction_note",
+                        "tiering_verdict_note"})  # notes (Markdown), tested with their analyses
 
 
 @pytest.fixture(scope="module")
