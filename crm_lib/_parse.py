@@ -7,7 +7,6 @@ text", "Dates and time zones").
 from __future__ import annotations
 
 import re
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -16,7 +15,7 @@ import pandera.pandas as pandera
 from crm_lib._errors import DataError, examples, fail_rows
 from crm_lib._errors import finding as _finding
 from crm_lib._frames import matches
-from crm_lib.schema import DTYPES, TABLES, pandera_schema
+from crm_lib.schema import DTYPES, TABLES, pandera_schema, quiet_pandera
 
 #: Date formats tried, in order, for each value that is not ISO 8601.
 DATE_FORMATS = (
@@ -370,11 +369,7 @@ def _finalise_dtypes(df: pd.DataFrame, table: str) -> pd.DataFrame:
 def _validate_values(df: pd.DataFrame, table: str, fname: str, offset: int) -> None:
     """Run the pandera schema and turn its findings into one DataError."""
     try:
-        with warnings.catch_warnings():
-            # pandera's first validation imports pyspark.pandas when PySpark is installed, which
-            # warns on pandas >= 3; the workbook never uses it, and the warning reached every report.
-            warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas",
-                                    category=FutureWarning)
+        with quiet_pandera():
             pandera_schema(table).validate(df, lazy=True)
     except pandera.errors.SchemaErrors as exc:
         fc = exc.failure_cases

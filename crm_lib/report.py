@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import concurrent.futures as cf
 import contextlib
+import functools
 import html
 import json
 import multiprocessing
@@ -43,7 +44,6 @@ from types import MappingProxyType
 import pandas as pd
 
 from crm_lib import _cache
-from crm_lib._cache import CACHE_ENV
 from crm_lib._errors import DataError
 from crm_lib._notebook import BATCH_ENV, EXPORT_DIR_ENV, SKIPPED_MIME
 from crm_lib.labels import MISSING_ENV
@@ -396,6 +396,7 @@ BATCH_ENGINE = "crm-workbook-batch"
 """The papermill engine of the batch (:func:`_register_engine`)."""
 
 
+@functools.cache
 def _register_engine() -> None:
     """Register :data:`BATCH_ENGINE`: papermill's nbclient engine writing the executed notebook once.
 
@@ -451,7 +452,7 @@ def run_job(job: Job) -> Result:
     executed = work / f"{stem}.ipynb"
     missing = work / f"{stem}.missing-labels.txt"
     env = {**KERNEL_ENV, EXPORT_DIR_ENV: str(export_dir), MISSING_ENV: str(missing),
-           CACHE_ENV: job.dataset}
+           _cache.CACHE_ENV: job.dataset}
     result = Result(name=stem, month=job.month, status="ok", seconds=0.0)
     start = time.perf_counter()
     try:

@@ -19,15 +19,25 @@ Column kinds
 
 from __future__ import annotations
 
+import contextlib
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from types import MappingProxyType
 
-with warnings.catch_warnings():
-    # pandera imports pyspark.pandas when PySpark is installed (here at import, and again on the
-    # first validation, see _parse), which warns on pandas >= 3; the workbook never uses it.
-    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas",
-                            category=FutureWarning)
+
+@contextlib.contextmanager
+def quiet_pandera() -> Iterator[None]:
+    """Silence the warning of PySpark that pandera sets off (at its import and on its first
+    validation) when PySpark is installed with pandas >= 3; the workbook never uses pyspark.pandas,
+    and the warning would reach every report."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas",
+                                category=FutureWarning)
+        yield
+
+
+with quiet_pandera():
     import pandera.pandas as pa
 
 # --- domain constants -------------------------------------------------------------------------
